@@ -1,0 +1,3 @@
+"""Subtitler: offline, streaming speech-to-subtitle."""
+
+__version__ = "0.1.0"

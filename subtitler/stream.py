@@ -1,0 +1,183 @@
+"""The recogniser: one loaded model shared by many caller-owned streams.
+
+Verbs, after sherpa-onnx: ``new_stream()``, ``accept(stream, samples)``,
+``finish(stream)``. Each returns the typed events (:mod:`subtitler.results`)
+that the new audio caused. Everything a stream carries between calls (unframed
+samples, running means, convolution caches, GRU state, the previous CTC label,
+the words of the open segment) lives in the :class:`Stream`, so results do not
+depend on how the audio was cut into chunks.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .checkpoint import Bundle
+from .config import EndpointConfig
+from .decoding import FrameInfo, GreedyState, greedy_decode
+from .features import FeatureExtractor, FeatureState
+from .model import ModelState
+from .results import Event, Final, Partial, Segment, Silence, Word
+
+BLOCK_MS = 40  # length of the energy gate's blocks
+
+
+@dataclass
+class _OpenWord:
+    chars: list[str] = field(default_factory=list)
+    frames: list[int] = field(default_factory=list)
+    probs: list[float] = field(default_factory=list)
+
+
+@dataclass
+class _Gate:
+    """Energy gate state: samples of the unfinished block and the quiet run."""
+
+    pending: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    blocks: int = 0  # whole blocks seen so far
+    quiet_since: int | None = None  # block index where the quiet run began
+    reported: bool = False  # a Silence event was sent for this run
+
+
+@dataclass
+class Stream:
+    """One audio stream's state. Create with :meth:`Recognizer.new_stream`."""
+
+    features: FeatureState
+    model: ModelState
+    decoder: GreedyState = field(default_factory=GreedyState)
+    words: list[Word] = field(default_factory=list)  # closed words of the open segment
+    word: _OpenWord = field(default_factory=_OpenWord)
+    blank_run: int = 0  # consecutive blank frames
+    segment_start: int = 0  # frame where the open segment's first word began
+    gate: _Gate = field(default_factory=_Gate)
+    samples: int = 0  # samples accepted so far
+    last_partial: str = ""
+    finished: bool = False
+
+
+class Recognizer:
+    """Streaming speech recogniser over a loaded :class:`Bundle`."""
+
+    def __init__(self, bundle: Bundle, endpoint: EndpointConfig = EndpointConfig()):
+        self.bundle = bundle
+        self.endpoint = endpoint
+        self.frontend = FeatureExtractor(bundle.features, bundle.mean, bundle.std)
+        self.model = bundle.model.eval()
+        self.frame_ms = self.model.config.frame_ms
+        self.sample_rate = bundle.features.sample_rate
+
+    def new_stream(self) -> Stream:
+        return Stream(self.frontend.initial_state(), self.model.initial_state(1))
+
+    def accept(self, stream: Stream, samples: np.ndarray | torch.Tensor) -> list[Event]:
+        """Feed mono float samples at :attr:`sample_rate` in [-1, 1]; returns new events."""
+        if stream.finished:
+            raise ValueError("stream is finished; create a new one")
+        samples = torch.as_tensor(np.asarray(samples, dtype=np.float32).reshape(-1))
+        stream.samples += samples.numel()
+        events: list[Event] = self._gate(stream, samples.numpy())
+        return events + self._run(stream, samples, final=False)
+
+    def finish(self, stream: Stream) -> list[Event]:
+        """Flush the stream: the last frames are decoded and the open segment is finalised."""
+        if stream.finished:
+            return []
+        events = self._run(stream, torch.zeros(0), final=True)
+        stream.finished = True
+        final = self._close_segment(stream)
+        return events + ([final] if final else [])
+
+    def _run(self, stream: Stream, samples: torch.Tensor, final: bool) -> list[Event]:
+        with torch.inference_mode():
+            feats, stream.features = self.frontend(samples, stream.features)
+            log_probs, stream.model = self.model(feats.unsqueeze(0), stream.model, final=final)
+        frames, stream.decoder = greedy_decode(log_probs[0], stream.decoder)
+        events: list[Event] = []
+        for info in frames:
+            final_event = self._step(stream, info)
+            if final_event:
+                events.append(final_event)
+        partial = self._partial(stream)
+        if partial:
+            events.append(partial)
+        return events
+
+    def _step(self, stream: Stream, info: FrameInfo) -> Final | None:
+        """Advance the open segment by one decoded frame; returns a Final at an endpoint."""
+        vocab = self.bundle.vocab
+        stream.blank_run = stream.blank_run + 1 if info.blank else 0
+        if info.token is not None:
+            if info.token.id == vocab.space_id:
+                self._close_word(stream)
+            else:
+                if not stream.words and not stream.word.chars:
+                    stream.segment_start = info.frame
+                stream.word.chars.append(vocab.tokens[info.token.id])
+                stream.word.frames.append(info.frame)
+                stream.word.probs.append(info.token.prob)
+        return self._final_if_endpoint(stream, info.frame)
+
+    def _final_if_endpoint(self, stream: Stream, frame: int) -> Final | None:
+        if not stream.words and not stream.word.chars:
+            return None
+        ep = self.endpoint
+        pause = stream.blank_run * self.frame_ms >= ep.trailing_blank_ms
+        too_long = (frame - stream.segment_start) * self.frame_ms >= ep.max_segment_ms
+        if pause or (too_long and not stream.word.chars and stream.blank_run > 0):
+            return self._close_segment(stream)
+        return None
+
+    def _word(self, w: _OpenWord) -> Word:
+        """A word with times from its characters' frames, shifted by the calibrated delay."""
+        offset = self.bundle.time_offset_ms
+        start = max(0, w.frames[0] * self.frame_ms + offset)
+        end = max(start + 1, (w.frames[-1] + 1) * self.frame_ms + offset)
+        return Word("".join(w.chars), start, end, round(sum(w.probs) / len(w.probs), 4))
+
+    def _close_word(self, stream: Stream) -> None:
+        if stream.word.chars:
+            stream.words.append(self._word(stream.word))
+        stream.word = _OpenWord()
+
+    def _close_segment(self, stream: Stream) -> Final | None:
+        self._close_word(stream)
+        words, stream.words = tuple(stream.words), []
+        stream.last_partial = ""
+        return Final(Segment(words)) if words else None
+
+    def _partial(self, stream: Stream) -> Partial | None:
+        words = list(stream.words)
+        if stream.word.chars:
+            words.append(self._word(stream.word))
+        text = " ".join(w.text for w in words)
+        if text == stream.last_partial:
+            return None
+        stream.last_partial = text
+        return Partial(text, tuple(words)) if text else None
+
+    def _gate(self, stream: Stream, samples: np.ndarray) -> list[Event]:
+        """Energy gate in fixed 40 ms blocks counted from the first sample."""
+        gate, ep = stream.gate, self.endpoint
+        block = self.sample_rate * BLOCK_MS // 1000
+        buf = np.concatenate([gate.pending, samples])
+        n = buf.size // block
+        events: list[Event] = []
+        threshold = 10.0 ** (ep.silence_dbfs / 20.0)
+        for i in range(n):
+            rms = math.sqrt(float(np.mean(np.square(buf[i * block:(i + 1) * block], dtype=np.float64))))
+            index = gate.blocks + i
+            if rms >= threshold:
+                gate.quiet_since, gate.reported = None, False
+                continue
+            if gate.quiet_since is None:
+                gate.quiet_since = index
+            if not gate.reported and (index + 1 - gate.quiet_since) * BLOCK_MS >= ep.silence_ms:
+                gate.reported = True
+                events.append(Silence(gate.quiet_since * BLOCK_MS))
+        gate.blocks += n
+        gate.pending = buf[n * block:].copy()
+        return events
