@@ -9,6 +9,7 @@ converts live input from a sound card.
 from __future__ import annotations
 
 from collections.abc import Iterator
+import wave
 from pathlib import Path
 
 import av
@@ -17,6 +18,7 @@ import numpy as np
 from .config import SAMPLE_RATE
 from .errors import MediaError
 
+TEXT_DEMUXERS = {"tty", "srt", "webvtt", "ass", "subviewer", "microdvd"}  # FFmpeg opens text as these
 TRUNCATION_TOLERANCE_S = 1.0  # decoded audio may fall this short of the declared duration
 
 
@@ -61,7 +63,8 @@ def read_chunks(path: str | Path, chunk_seconds: float = 1.0, rate: int = SAMPLE
     chunk = max(1, int(chunk_seconds * rate))
     buf, total = [], 0
     with _open(path) as container:
-        declared = _declared_seconds(container)
+        declared = _declared_seconds(container) or 0.0
+        declared = max(declared, _wav_header_seconds(path))
         for block in _decode(path, container, Resampler(rate)):
             buf.append(block)
             if sum(b.size for b in buf) >= chunk:
@@ -100,7 +103,10 @@ def _open(path: Path) -> av.container.InputContainer:
     except OSError as exc:
         raise MediaError(f"{path}: cannot be opened ({exc.strerror or exc})") from None
     if not container.streams.audio:
+        kind = container.format.name
         container.close()
+        if kind in TEXT_DEMUXERS:
+            raise MediaError(f"{path}: not an audio or video file that can be read (looks like text)")
         raise MediaError(f"{path}: contains no audio stream")
     return container
 
@@ -123,6 +129,15 @@ def _declared_seconds(container: av.container.InputContainer) -> float | None:
     if container.duration is not None:
         return container.duration / av.time_base
     return None
+
+
+def _wav_header_seconds(path: Path) -> float:
+    """Duration a PCM WAV header declares (FFmpeg trusts the file size instead); 0 if not PCM WAV."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            return w.getnframes() / w.getframerate()
+    except (wave.Error, EOFError, OSError, ZeroDivisionError):
+        return 0.0
 
 
 def _reason(exc: Exception) -> str:

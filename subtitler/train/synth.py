@@ -1,0 +1,263 @@
+"""Synthetic speech corpus: many TTS voices reading the sentence pool.
+
+Splits: ``train`` (training voices x train sentences), ``valid`` (training voices
+x valid sentences) and ``test`` (held-out voices x test sentences), so test
+measures unseen voices on unseen text. The manifest ``manifest.jsonl`` holds one
+JSON object per utterance: ``{"path", "text", "seconds", "voice", "engine",
+"split"}``, ``path`` relative to the manifest's folder, ``text`` normalised.
+
+Resumable: every utterance has a fixed path from (split, engine, index); files
+already there are skipped, and running again with a larger ``--hours`` adds to
+the corpus. Only the parent process writes the manifest.
+
+    python -m subtitler.train.synth --out runs/corpus --hours 3 --jobs 2
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import random
+import time
+import wave
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from subtitler.train.voices import Request, Voice, list_voices, synthesize
+
+FAST_ENGINES = ("espeak-ng", "flite", "festival", "pico", "rhvoice", "mbrola")
+NEURAL_ENGINES = ("piper", "hibari")
+# Share of utterances per engine: more for the intelligible and the varied ones.
+ENGINE_WEIGHTS = {"espeak-ng": 3.0, "rhvoice": 2.5, "festival": 1.5, "flite": 1.5, "pico": 1.5,
+                  "mbrola": 1.0, "hibari": 3.0, "piper": 1.0}
+BATCH = {"festival": 40, "piper": 8, "hibari": 8}  # utterances per task; default below
+DEFAULT_BATCH = 20
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """What to generate and how."""
+
+    out_dir: Path  # corpus folder: wav/ and manifest.jsonl
+    text_dir: Path = Path("runs/text")  # sentence pool of subtitler.train.text
+    hours: float = 3.0  # train audio of the selected engines to have, in hours
+    valid_minutes: float = 15.0  # valid audio of the selected engines, in minutes
+    test_minutes: float = 15.0  # test audio (held-out voices) of the selected engines, in minutes
+    engines: tuple[str, ...] = FAST_ENGINES  # engines to use in this run
+    jobs: int = 1  # worker processes
+    rate_range: tuple[float, float] = (0.85, 1.2)  # speaking-rate factor, uniform
+    pitch_range: tuple[float, float] = (-2.5, 2.5)  # pitch shift in semitones, uniform
+    seed: int = 0  # fixes voice, rate, pitch and sentence of every utterance index
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One manifest line."""
+
+    path: str  # WAV path relative to the manifest's folder
+    text: str  # normalised transcript ([a-z' ])
+    seconds: float  # duration
+    voice: str  # "engine:name"
+    engine: str
+    split: str  # "train", "valid" or "test"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A request plus what the manifest needs to know about it."""
+
+    request: Request
+    text: str  # normalised transcript
+    split: str
+
+
+def wav_seconds(path: Path) -> float:
+    """Duration of a WAV file in seconds."""
+    with wave.open(str(path)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def read_manifest(path: Path) -> list[Utterance]:
+    """All complete lines of a manifest (a torn last line is ignored)."""
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            out.append(Utterance(**json.loads(line)))
+        except (json.JSONDecodeError, TypeError):
+            continue
+    return out
+
+
+def load_sentences(text_dir: Path, split: str) -> list[tuple[str, str]]:
+    """(normalised, spoken) pairs of one split, building the pool first if needed."""
+    norm_file = text_dir / f"sentences.{split}.txt"
+    if not norm_file.exists():
+        from subtitler.train.textsources import build_sentence_pool
+
+        build_sentence_pool(text_dir)
+    norm = norm_file.read_text().splitlines()
+    spoken_file = text_dir / f"sentences.{split}.spoken.txt"
+    spoken = spoken_file.read_text().splitlines() if spoken_file.exists() else norm
+    return list(zip(norm, spoken))
+
+
+class Planner:
+    """Deterministic stream of jobs for one split: utterance k of engine e is fixed by the seed."""
+
+    def __init__(self, cfg: SynthConfig, split: str, voices: list[Voice]):
+        self.cfg, self.split = cfg, split
+        self.voices: dict[str, list[Voice]] = {}
+        for v in voices:
+            self.voices.setdefault(v.engine, []).append(v)
+        self.sentences = load_sentences(cfg.text_dir, split)
+        random.Random(cfg.seed).shuffle(self.sentences)
+        self.cursor = Counter()  # engine -> next utterance index
+
+    def job(self, engine: str, k: int) -> Job:
+        """Utterance ``k`` of ``engine``: voice, rate, pitch and sentence from a seeded RNG."""
+        rng = random.Random(f"{self.cfg.seed}:{self.split}:{engine}:{k}")
+        voice = rng.choice(self.voices[engine])
+        offset = zlib.crc32(engine.encode()) % len(self.sentences)
+        norm, spoken = self.sentences[(offset + k) % len(self.sentences)]
+        path = self.cfg.out_dir / "wav" / self.split / engine / f"{k // 1000:04d}" / f"{k:07d}.wav"
+        req = Request(voice, spoken, rng.uniform(*self.cfg.rate_range), rng.uniform(*self.cfg.pitch_range), path)
+        return Job(req, norm, self.split)
+
+    def batches(self, n_jobs: int) -> Iterator[list[Job]]:
+        """About ``n_jobs`` new jobs, shared by engine weight, in per-engine batches."""
+        total_w = sum(ENGINE_WEIGHTS.get(e, 1.0) for e in self.voices)
+        for engine in self.voices:
+            n = max(1, round(n_jobs * ENGINE_WEIGHTS.get(engine, 1.0) / total_w))
+            jobs = [self.job(engine, self.cursor[engine] + i) for i in range(n)]
+            self.cursor[engine] += n
+            size = BATCH.get(engine, DEFAULT_BATCH)
+            for i in range(0, n, size):
+                yield jobs[i:i + size]
+
+
+def _work(batch: list[Job]) -> list[Utterance]:
+    """Worker: synthesise the jobs whose WAV is missing; describe every WAV that exists."""
+    todo = [j.request for j in batch if not j.request.path.exists()]
+    synthesize(todo)
+    return [_describe(j) for j in batch if j.request.path.exists()]
+
+
+def _describe(job: Job) -> Utterance:
+    req = job.request
+    root = req.path.parents[4]  # out_dir/wav/split/engine/chunk/file.wav
+    return Utterance(str(req.path.relative_to(root)), job.text, round(wav_seconds(req.path), 3),
+                     req.voice.id, req.voice.engine, job.split)
+
+
+class Manifest:
+    """Append-only manifest owned by the parent process."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.records = read_manifest(path)
+        self.paths = {r.path for r in self.records}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and path.stat().st_size and not path.read_bytes().endswith(b"\n"):
+            with path.open("a") as f:
+                f.write("\n")  # a torn last line stays alone on its line
+
+    def seconds(self, split: str, engines: tuple[str, ...]) -> float:
+        return sum(r.seconds for r in self.records if r.split == split and r.engine in engines)
+
+    def add(self, utts: list[Utterance]) -> float:
+        """Append the new ones; returns their total seconds."""
+        new = [u for u in utts if u.path not in self.paths]
+        with self.path.open("a") as f:
+            f.writelines(json.dumps(asdict(u)) + "\n" for u in new)
+        self.records += new
+        self.paths.update(u.path for u in new)
+        return sum(u.seconds for u in new)
+
+
+def run_split(cfg: SynthConfig, manifest: Manifest, pool, split: str, voices: list[Voice],
+              target_s: float) -> float:
+    """Synthesise ``split`` until the selected engines have ``target_s`` seconds; returns seconds added."""
+    have = manifest.seconds(split, cfg.engines)
+    if have >= target_s or not voices:
+        return 0.0
+    planner, added, mean_s = Planner(cfg, split, voices), 0.0, 3.0
+    bar = tqdm(total=round(target_s), initial=round(have), unit="s", desc=split, mininterval=5)
+    while have < target_s:
+        n = int(min(max((target_s - have) / mean_s, 10), 200 * cfg.jobs))
+        utts = [u for batch in pool.imap_unordered(_work, list(planner.batches(n))) for u in batch]
+        if not utts:
+            break  # the engines produced nothing: do not loop for ever
+        got = manifest.add(utts)
+        mean_s = sum(u.seconds for u in utts) / len(utts)
+        have, added = have + got, added + got
+        bar.update(round(got))
+    bar.close()
+    return added
+
+
+def run(cfg: SynthConfig) -> dict[str, float]:
+    """Generate the corpus; returns seconds added per split and the wall time."""
+    voices = [v for v in list_voices() if v.engine in cfg.engines]
+    train_voices = [v for v in voices if not v.held_out]
+    test_voices = [v for v in voices if v.held_out]
+    manifest = Manifest(cfg.out_dir / "manifest.jsonl")
+    start, added = time.time(), {}
+    with multiprocessing.get_context("fork").Pool(cfg.jobs) as pool:
+        added["test"] = run_split(cfg, manifest, pool, "test", test_voices, cfg.test_minutes * 60)
+        added["valid"] = run_split(cfg, manifest, pool, "valid", train_voices, cfg.valid_minutes * 60)
+        added["train"] = run_split(cfg, manifest, pool, "train", train_voices, cfg.hours * 3600)
+    added["wall"] = time.time() - start
+    return added
+
+
+def summary(cfg: SynthConfig, added: dict[str, float]) -> str:
+    """Human-readable report: hours per split and engine, and the hours/hour speed."""
+    records = read_manifest(cfg.out_dir / "manifest.jsonl")
+    lines = [f"corpus {cfg.out_dir}: {len(records)} utterances"]
+    for split in ("train", "valid", "test"):
+        by_engine = Counter()
+        for r in records:
+            if r.split == split:
+                by_engine[r.engine] += r.seconds / 3600
+        engines = ", ".join(f"{e} {h:.2f}" for e, h in sorted(by_engine.items()))
+        lines.append(f"  {split}: {sum(by_engine.values()):.2f} h ({engines})")
+    new_h = sum(v for k, v in added.items() if k != "wall") / 3600
+    wall_h = max(added["wall"], 1e-9) / 3600
+    lines.append(f"this run: {new_h:.3f} h of audio in {added['wall']:.0f} s wall "
+                 f"= {new_h / wall_h:.0f} hours of audio per hour with {cfg.jobs} jobs")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    p = argparse.ArgumentParser(description="Synthesise a TTS speech corpus with a JSONL manifest.")
+    p.add_argument("--out", type=Path, default=Path("runs/corpus"), help="corpus folder")
+    p.add_argument("--text", type=Path, default=Path("runs/text"), help="sentence pool folder")
+    p.add_argument("--hours", type=float, default=3.0, help="train hours of the selected engines")
+    p.add_argument("--valid-minutes", type=float, default=15.0)
+    p.add_argument("--test-minutes", type=float, default=15.0)
+    p.add_argument("--engines", default=",".join(FAST_ENGINES),
+                   help=f"comma list; all: {','.join(FAST_ENGINES + NEURAL_ENGINES)}")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--list-voices", action="store_true", help="print the voice inventory and exit")
+    a = p.parse_args(argv)
+    if a.list_voices:
+        for v in list_voices():
+            print(f"{v.id}\t{'HELD-OUT' if v.held_out else 'train'}\t{v.licence}")
+        return 0
+    cfg = SynthConfig(a.out, a.text, a.hours, a.valid_minutes, a.test_minutes,
+                      tuple(e for e in a.engines.split(",") if e), a.jobs, seed=a.seed)
+    print(summary(cfg, run(cfg)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

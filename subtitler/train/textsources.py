@@ -1,0 +1,180 @@
+"""English sentences from packaged text sources, split into train / valid / test.
+
+Sources (installed by ``scripts/install_voices.sh``): WordNet example sentences
+and glosses, fortunes, gensim's Wikipedia and Lee news samples, the Jargon File
+and the Devil's Dictionary. Archaic GCIDE and KJV text is left out on purpose.
+
+Outputs in ``out_dir``:
+  sentences.{split}.txt         one normalised sentence a line (3-25 words)
+  sentences.{split}.spoken.txt  the same lines as TTS input (case, punctuation kept)
+  lm_text.txt                   all normalised text for a language model, minus valid/test
+"""
+from __future__ import annotations
+
+import argparse
+import bz2
+import gzip
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from subtitler.train.text import normalize, speakable, split_of, split_sentences
+
+WORDNET_DIR = Path("/usr/share/wordnet")
+FORTUNE_DIR = Path("/usr/share/games/fortunes")
+DICTD_DIR = Path("/usr/share/dictd")
+FORTUNE_SKIP = {"art", "ascii-art", "translate-me", "perl", "linux", "debian", "songs-poems"}
+_CODE_CHARS = re.compile(r"[/\\_<>{}|*~^=\[\]#@]")
+_ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+SPLITS = ("train", "valid", "test")
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    """What counts as a speakable training sentence."""
+
+    min_words: int = 3  # normalised words, inclusive
+    max_words: int = 25  # normalised words, inclusive
+    valid_pct: int = 2  # percent of distinct sentences (by hash) held out for validation
+    test_pct: int = 2  # percent held out for test
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One candidate sentence: where it came from and its raw text."""
+
+    source: str  # "wordnet", "fortunes", "wikipedia", ...
+    text: str  # as written
+
+
+def wordnet_sentences() -> Iterator[Sentence]:
+    """Quoted example sentences and the glosses of every WordNet synset."""
+    for pos in ("noun", "verb", "adj", "adv"):
+        path = WORDNET_DIR / f"data.{pos}"
+        if not path.exists():
+            continue
+        for line in path.open(encoding="latin-1"):
+            if line.startswith("  ") or "|" not in line:
+                continue
+            gloss = line.split("|", 1)[1]
+            for example in re.findall(r'"([^"]+)"', gloss):
+                yield Sentence("wordnet", example)
+            definition = gloss.split(";")[0].strip()
+            yield Sentence("wordnet-gloss", definition)
+
+
+def fortune_sentences() -> Iterator[Sentence]:
+    """Sentences of the fortune cookies, without attribution lines or ASCII art."""
+    if not FORTUNE_DIR.exists():
+        return
+    for path in sorted(FORTUNE_DIR.iterdir()):
+        if path.suffix or path.name in FORTUNE_SKIP:
+            continue
+        for cookie in path.read_text(encoding="latin-1").split("\n%\n"):
+            lines = [ln for ln in cookie.splitlines() if not ln.strip().startswith(("--", "-- "))]
+            if any(ln.startswith(("\t\t", "    ")) for ln in lines) and ":" in cookie:
+                continue  # dialogues and verse laid out as code-like blocks
+            body = re.sub(r"(^|\s)[QA]:\s", " ", " ".join(lines))  # Q: / A: riddle labels
+            for sent in split_sentences(body):
+                yield Sentence("fortunes", sent)
+
+
+def _gensim_data() -> Path | None:
+    try:
+        import gensim  # noqa: F401  (only its test data is used)
+    except ImportError:
+        return None
+    return Path(gensim.__file__).parent / "test" / "test_data"
+
+
+def wikipedia_sentences() -> Iterator[Sentence]:
+    """Article text of gensim's shortened English Wikipedia dump, markup removed."""
+    data = _gensim_data()
+    if data is None:
+        return
+    from gensim.corpora.wikicorpus import extract_pages, filter_wiki
+
+    dump = data / "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+    with bz2.open(dump) as f:
+        for _title, body, _id in extract_pages(f):
+            for para in filter_wiki(body).split("\n"):
+                if len(para) > 40 and not para.lstrip().startswith(("*", "|", "!", "{", "=")):
+                    for sent in split_sentences(para):
+                        yield Sentence("wikipedia", sent)
+
+
+def lee_sentences() -> Iterator[Sentence]:
+    """Sentences of gensim's Lee news corpus (Australian news, one document a line)."""
+    data = _gensim_data()
+    if data is None:
+        return
+    for doc in (data / "lee_background.cor").read_text(encoding="latin-1").splitlines():
+        for sent in split_sentences(doc):
+            yield Sentence("lee-news", sent)
+
+
+def dictd_sentences(name: str) -> Iterator[Sentence]:
+    """Prose sentences from a dictd dictionary (``jargon``, ``devil``), headwords dropped."""
+    path = DICTD_DIR / f"{name}.dict.dz"
+    if not path.exists():
+        return
+    text = gzip.open(path, "rt", encoding="utf-8", errors="replace").read()
+    for para in re.split(r"\n\s*\n", text):
+        lines = [ln.strip() for ln in para.splitlines() if not ln.startswith("      ")]
+        para = re.sub(r"[{}]", "", " ".join(lines))
+        for sent in split_sentences(para)[1:]:  # the first piece is the headword line
+            yield Sentence(name, sent)
+
+
+def all_sentences() -> Iterator[Sentence]:
+    """Every source, in a fixed order."""
+    yield from wordnet_sentences()
+    yield from fortune_sentences()
+    yield from wikipedia_sentences()
+    yield from lee_sentences()
+    yield from dictd_sentences("jargon")
+    yield from dictd_sentences("devil")
+
+
+def tts_friendly(raw: str) -> bool:
+    """Whether a TTS engine will say exactly the words of ``normalize(raw)``."""
+    return not _CODE_CHARS.search(raw) and not _ACRONYM.search(raw.replace("I ", "i "))
+
+
+def build_sentence_pool(out_dir: str | Path, cfg: PoolConfig = PoolConfig()) -> dict[str, int]:
+    """Write the sentence files and ``lm_text.txt``; returns the sentence count per split."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pool: dict[str, dict[str, str]] = {s: {} for s in SPLITS}  # split -> norm -> spoken
+    lm_lines: list[str] = []
+    for sent in all_sentences():
+        norm = normalize(sent.text)
+        if not norm:
+            continue
+        split = split_of(norm, cfg.valid_pct, cfg.test_pct)
+        if split == "train":
+            lm_lines.append(norm)
+        n_words = norm.count(" ") + 1
+        if sent.source != "wordnet-gloss" and cfg.min_words <= n_words <= cfg.max_words and tts_friendly(sent.text):
+            pool[split].setdefault(norm, speakable(sent.text))
+    for split, sents in pool.items():
+        keys = sorted(sents)
+        (out / f"sentences.{split}.txt").write_text("".join(k + "\n" for k in keys))
+        (out / f"sentences.{split}.spoken.txt").write_text("".join(sents[k] + "\n" for k in keys))
+    (out / "lm_text.txt").write_text("".join(line + "\n" for line in lm_lines))
+    return {split: len(sents) for split, sents in pool.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m subtitler.train.text --out runs/text``."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default="runs/text", help="output folder")
+    args = parser.parse_args(argv)
+    counts = build_sentence_pool(args.out)
+    print(" ".join(f"{k}={v}" for k, v in counts.items()), "sentences ->", args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

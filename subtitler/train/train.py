@@ -1,0 +1,233 @@
+"""Training loop: CTC on (augmented) speech, one CPU or many GPUs via torchrun.
+
+    subtitler-train fit --train runs/corpus/manifest.jsonl --out runs/exp1
+    torchrun --nproc_per_node=8 -m subtitler.train.train --train ... --out ...
+
+Resumable: ``OUT/last.pt`` holds model, optimiser, scheduler, step and config;
+``OUT/model.pt`` is the runtime checkpoint of the best validation CER so far.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+import torchaudio
+
+from ..checkpoint import Bundle, save_checkpoint
+from ..config import FeatureConfig, ModelConfig
+from ..features import FeatureExtractor, running_mean_subtract, _cmn_decay
+from ..model import AcousticModel, count_parameters
+from ..vocab import Vocab
+from .data import SpeechData, feature_statistics
+from .evaluate import error_rates, greedy_texts
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    train: tuple[str, ...]  # corpora: manifests (.jsonl/.csv) or LibriSpeech / Common Voice folders
+    out: str  # run directory (checkpoints, log)
+    valid: tuple[str, ...] = ()  # validation corpora; default: the train corpora's "valid" split
+    model: ModelConfig = field(default_factory=ModelConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    steps: int = 20_000  # optimiser steps in total
+    batch_seconds: float = 240.0  # audio per batch (per process), seconds
+    max_utterance_seconds: float = 20.0  # longer utterances are skipped
+    lr: float = 1.5e-3  # peak learning rate
+    warmup: int = 500  # linear warm-up steps
+    weight_decay: float = 0.01
+    clip: float = 5.0  # gradient norm limit
+    spec_freq_mask: int = 15  # SpecAugment: widest frequency mask (mel bins), two masks
+    spec_time_mask: int = 40  # SpecAugment: widest time mask (10 ms frames), up to 5% of the utterance
+    augment: bool = True  # waveform augmentation (speed, reverb, noise, channel)
+    workers: int = 1  # data loader processes
+    eval_every: int = 500  # steps between validations and checkpoints
+    seed: int = 1
+
+
+def cosine_lr(step: int, cfg: TrainConfig) -> float:
+    """Multiplier of the peak LR: linear warm-up, then cosine decay to 5%."""
+    if step < cfg.warmup:
+        return (step + 1) / cfg.warmup
+    progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+class Trainer:
+    """Owns the model, optimiser and data of one run (one process of a distributed job)."""
+
+    def __init__(self, cfg: TrainConfig):
+        self.cfg = cfg
+        self.rank, self.world = _init_distributed()
+        self.device = _device(self.rank)
+        self.out = Path(cfg.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        torch.manual_seed(cfg.seed)
+        self.vocab = Vocab()
+        self.data = SpeechData(cfg, self.vocab)
+        self.mean, self.std = self._statistics()
+        self.model = AcousticModel(dataclasses.replace(cfg.model, vocab_size=len(self.vocab))).to(self.device)
+        self.net = self._wrap(self.model)
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: cosine_lr(s, cfg))
+        self.ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+        self.spec = torch.nn.Sequential(
+            torchaudio.transforms.FrequencyMasking(cfg.spec_freq_mask, iid_masks=True),
+            torchaudio.transforms.FrequencyMasking(cfg.spec_freq_mask, iid_masks=True),
+        )
+        self.decay = _cmn_decay(cfg.features)
+        self.step, self.best_cer = 0, float("inf")
+        self._resume()
+
+    def _statistics(self) -> tuple[torch.Tensor, torch.Tensor]:
+        path = self.out / "stats.pt"
+        if not path.exists() and self.rank == 0:
+            mean, std = feature_statistics(self.data.train, self.cfg.features)
+            torch.save({"mean": mean, "std": std}, path)
+        _barrier()
+        stats = torch.load(path, weights_only=True)
+        return stats["mean"], stats["std"]
+
+    def _wrap(self, model: torch.nn.Module) -> torch.nn.Module:
+        if self.world > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        return model
+
+    def _resume(self) -> None:
+        path = self.out / "last.pt"
+        if not path.exists():
+            return
+        state = torch.load(path, map_location=self.device, weights_only=True)
+        self.model.load_state_dict(state["model"])
+        self.opt.load_state_dict(state["opt"])
+        self.sched.load_state_dict(state["sched"])
+        self.step, self.best_cer = state["step"], state["best_cer"]
+        self.log(f"resumed from {path} at step {self.step}")
+
+    def normalise(self, feats: torch.Tensor) -> torch.Tensor:
+        """Raw log-mel (B, T, F) -> the runtime's normalised features."""
+        x = (feats - self.mean.to(feats.device)) / self.std.to(feats.device)
+        start = torch.zeros(x.shape[0], x.shape[2], device=x.device)
+        return running_mean_subtract(x, start, self.decay)[0]
+
+    def loss(self, batch) -> torch.Tensor:
+        feats, feat_lens, targets, target_lens = (t.to(self.device) for t in batch)
+        x = self.normalise(feats)
+        if self.net.training:
+            x = self._spec_augment(x, feat_lens)
+        log_probs, _ = self.net(x)
+        out_lens = self.model.output_lengths(feat_lens)
+        return self.ctc(log_probs.transpose(0, 1).float(), targets, out_lens, target_lens)
+
+    def _spec_augment(self, x: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
+        x = self.spec(x.transpose(1, 2))
+        width = max(1, min(self.cfg.spec_time_mask, int(lens.min()) // 20))
+        for _ in range(2):
+            x = torchaudio.functional.mask_along_axis_iid(x.unsqueeze(1), width, 0.0, 3).squeeze(1)
+        return x.transpose(1, 2)
+
+    def fit(self) -> None:
+        cfg = self.cfg
+        self.log(f"model {count_parameters(self.model) / 1e6:.2f} M parameters on {self.device}, "
+                 f"{len(self.data.train)} training utterances ({self.data.train_hours:.1f} h), world {self.world}")
+        progress = _progress(cfg.steps, self.step, self.rank == 0)
+        seen, t0 = 0.0, time.time()
+        while self.step < cfg.steps:
+            for batch in self.data.loader(epoch=self.step, rank=self.rank, world=self.world):
+                self.net.train()
+                loss = self.loss(batch)
+                self.opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
+                self.opt.step()
+                self.sched.step()
+                self.step += 1
+                seen += float(batch[1].sum()) * cfg.features.hop_length / cfg.features.sample_rate
+                progress.set_postfix(loss=f"{loss.item():.3f}", audio_x=f"{seen / (time.time() - t0):.0f}")
+                progress.update(1)
+                if self.step % 50 == 0:
+                    self.log(f"step {self.step} loss {loss.item():.4f} lr {self.sched.get_last_lr()[0]:.2e} "
+                             f"speed {seen / (time.time() - t0):.0f}x")
+                if self.step % cfg.eval_every == 0 or self.step >= cfg.steps:
+                    self.validate_and_save()
+                if self.step >= cfg.steps:
+                    break
+        progress.close()
+
+    def validate_and_save(self) -> None:
+        if self.rank == 0:
+            cer, wer = self.validate()
+            self.log(f"step {self.step} valid CER {cer:.4f} WER {wer:.4f}")
+            if cer <= self.best_cer:
+                self.best_cer = cer
+                self.export(self.out / "model.pt", {"valid_cer": cer, "valid_wer": wer})
+            self.export(self.out / "final.pt", {"valid_cer": cer, "valid_wer": wer})
+            self._save_state()
+        _barrier()
+
+    @torch.no_grad()
+    def validate(self) -> tuple[float, float]:
+        self.net.eval()
+        refs, hyps = [], []
+        for feats, feat_lens, _, _, texts in self.data.valid_batches():
+            log_probs, _ = self.model(self.normalise(feats.to(self.device)))
+            hyps += greedy_texts(log_probs.cpu(), self.model.output_lengths(feat_lens), self.vocab)
+            refs += texts
+        return error_rates(refs, hyps)
+
+    def export(self, path: Path, scores: dict) -> None:
+        model = AcousticModel(self.model.config)
+        model.load_state_dict({k: v.cpu() for k, v in self.model.state_dict().items()})
+        meta = {"step": self.step, "train_hours": round(self.data.train_hours, 2),
+                "corpora": list(self.cfg.train), **scores}
+        save_checkpoint(path, Bundle(model, self.cfg.features, self.vocab, self.mean, self.std, meta))
+
+    def _save_state(self) -> None:
+        state = {"model": self.model.state_dict(), "opt": self.opt.state_dict(),
+                 "sched": self.sched.state_dict(), "step": self.step, "best_cer": self.best_cer}
+        tmp = self.out / "last.pt.tmp"
+        torch.save(state, tmp)
+        os.replace(tmp, self.out / "last.pt")
+
+    def log(self, message: str) -> None:
+        if self.rank == 0:
+            line = f"{time.strftime('%H:%M:%S')} {message}"
+            with open(self.out / "train.log", "a") as f:
+                f.write(line + "\n")
+            print(line, file=sys.stderr, flush=True)
+
+
+def _init_distributed() -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+def _device(rank: int) -> torch.device:
+    if torch.cuda.is_available():
+        local = int(os.environ.get("LOCAL_RANK", rank))
+        torch.cuda.set_device(local)
+        return torch.device("cuda", local)
+    return torch.device("cpu")
+
+
+def _barrier() -> None:
+    if dist.is_initialized():
+        dist.barrier()
+
+
+def _progress(total: int, start: int, show: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=start, unit="step", disable=not show, dynamic_ncols=True)

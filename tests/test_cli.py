@@ -1,0 +1,144 @@
+"""The command line end to end on generated media, and every kind of bad input."""
+import difflib
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import srt
+
+from subtitler import batch
+from subtitler.cli import main
+
+from conftest import speechlike, write_wav
+from media import encode, video_only
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory):
+    d = tmp_path_factory.mktemp("media")
+    x = speechlike(5.0, seed=2)
+    files = {ext: encode(d / f"clip{ext}", x) for ext in (".ogg", ".mp3", ".m4a", ".webm")}
+    files[".flac"] = encode(d / "clip.flac", x, out_rate=16_000, channels=1)
+    files[".mp4"] = encode(d / "movie.mp4", x, video=True)
+    files[".mkv"] = encode(d / "movie.mkv", x, video=True)
+    files[".wav"] = write_wav(d / "clip.wav", x)
+    return files
+
+
+def transcribe(args, model_file):
+    return main(["transcribe", "-q", "--model", str(model_file), "--threads", "1", *map(str, args)])
+
+
+def test_every_container_gives_the_same_words(media, model_file, tmp_path, capsys):
+    texts = {}
+    for ext, path in media.items():
+        assert transcribe([path, "-o", tmp_path / f"{path.name}.json"], model_file) == 0
+        doc = json.loads((tmp_path / f"{path.name}.json").read_text())
+        texts[ext] = [w["text"] for s in doc["segments"] for w in s["words"]]
+    assert texts[".wav"], "the tiny model should produce words"
+    # lossless input decodes to identical words; lossy, resampled, stereo codecs to similar text
+    assert texts[".flac"] == texts[".wav"]
+    reference = " ".join(texts[".wav"])
+    for ext, words in texts.items():
+        assert difflib.SequenceMatcher(None, " ".join(words), reference).ratio() > 0.6, ext
+
+
+def test_outputs_next_to_input_in_each_format(media, model_file, tmp_path):
+    src = tmp_path / "talk.wav"
+    src.write_bytes(media[".wav"].read_bytes())
+    for fmt in ("srt", "vtt", "txt", "json"):
+        assert transcribe([src, "--format", fmt], model_file) == 0
+        assert (tmp_path / f"talk.{fmt}").stat().st_size > 0
+    subs = list(srt.parse((tmp_path / "talk.srt").read_text()))
+    assert subs and all(s.start < s.end for s in subs)
+    assert (tmp_path / "talk.vtt").read_text().startswith("WEBVTT")
+
+
+def test_stdout_output(media, model_file, capsys):
+    assert transcribe([media[".wav"], "-o", "-", "--format", "srt"], model_file) == 0
+    out = capsys.readouterr().out
+    assert list(srt.parse(out))
+
+
+def bad_inputs(d):
+    x = speechlike(3.0, seed=5)
+    good = write_wav(d / "good.wav", x)
+    truncated = write_wav(d / "truncated.wav", x)
+    truncated.write_bytes(truncated.read_bytes()[: 44 + 16000])
+    flac = encode(d / "truncated.flac", x, channels=1)
+    flac.write_bytes(flac.read_bytes()[: flac.stat().st_size // 3])
+    (d / "empty.wav").write_bytes(b"")
+    (d / "corrupt.mp3").write_bytes(np.random.default_rng(0).bytes(5000))
+    (d / "notes.txt").write_text("this is not audio\n" * 50)
+    (d / "folder.wav").mkdir()
+    return good, {
+        "missing.wav": "no such file", "empty.wav": "file is empty", "truncated.wav": "truncated",
+        "truncated.flac": "truncated", "corrupt.mp3": "not an audio or video file",
+        "notes.txt": "not an audio or video file", "folder.wav": "is a directory",
+        "video.mp4": "contains no audio stream",
+    }
+
+
+def test_bad_inputs_are_reported_and_good_ones_transcribed(tmp_path, model_file, capsys):
+    good, expected = bad_inputs(tmp_path)
+    video_only(tmp_path / "video.mp4")
+    out = tmp_path / "out"
+    out.mkdir()
+    status = transcribe([tmp_path / name for name in expected] + [good, "-o", out], model_file)
+    err = capsys.readouterr().err
+    assert status == 1
+    assert (out / "good.srt").exists() and len(list(out.iterdir())) == 1
+    lines = [line for line in err.splitlines() if "error" in line]
+    assert len(lines) == len(expected)
+    for name, reason in expected.items():
+        assert any(name in line and reason in line for line in lines), (name, err)
+    assert "Traceback" not in err
+
+
+def test_failed_transcription_leaves_existing_output_untouched(tmp_path, model_file):
+    _, _ = bad_inputs(tmp_path)
+    target = tmp_path / "keep.srt"
+    target.write_text("old subtitles\n")
+    assert transcribe([tmp_path / "truncated.wav", "-o", target], model_file) == 1
+    assert target.read_text() == "old subtitles\n"
+
+
+def test_interrupt_writes_nothing(tmp_path, model_file, monkeypatch, capsys):
+    src = write_wav(tmp_path / "a.wav", speechlike(2.0))
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(batch, "transcribe_file", interrupted)
+    assert transcribe([src], model_file) == 130
+    assert not (tmp_path / "a.srt").exists() and list(tmp_path.iterdir()) == [src]
+
+
+def test_usage_errors(tmp_path, model_file, capsys):
+    a = write_wav(tmp_path / "a.wav", speechlike(1.0))
+    assert transcribe([a, a, "-o", tmp_path / "x.srt"], model_file) == 2
+    assert transcribe([a, "--model", tmp_path / "missing.pt"], model_file) == 1
+    assert "model file not found" in capsys.readouterr().err
+
+
+def test_output_never_overwrites_input(tmp_path, model_file, capsys):
+    a = write_wav(tmp_path / "a.wav", speechlike(1.0))
+    assert transcribe([a, "-o", a], model_file) == 1
+    assert "overwrite the input" in capsys.readouterr().err
+
+
+def test_help_is_complete():
+    out = subprocess.run([sys.executable, "-m", "subtitler", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "transcribe" in out.stdout and "bench" in out.stdout
+    sub = subprocess.run([sys.executable, "-m", "subtitler", "transcribe", "--help"], capture_output=True, text=True)
+    for option in ("--output", "--format", "--model", "--quiet", "--threads", "srt,vtt,txt,json"):
+        assert option in sub.stdout, option
+
+
+def test_no_traceback_for_bad_input_in_a_real_process(tmp_path, model_file):
+    (tmp_path / "bad.wav").write_bytes(b"RIFF0000WAVEjunk")
+    out = subprocess.run([sys.executable, "-m", "subtitler", "transcribe", "--model", str(model_file),
+                          str(tmp_path / "bad.wav")], capture_output=True, text=True)
+    assert out.returncode == 1
+    assert out.stderr.strip().count("\n") == 0 and "bad.wav" in out.stderr and "Traceback" not in out.stderr
