@@ -101,7 +101,8 @@ class Augmenter:
         if rng.random() < c.p_mic:
             x = self._microphone(x, rng)
         if rng.random() < c.p_telephone:
-            x = self._telephone(x, rng)
+            law = rng.choice(("mu", "a")) if rng.random() < c.p_companding else None
+            x = telephone(x, rng.uniform(*c.telephone_low_hz), rng.uniform(*c.telephone_high_hz), law)
         if rng.random() < c.p_gain:
             x = x * 10 ** (rng.uniform(*c.gain_db) / 20)
         if rng.random() < c.p_dc:
@@ -146,11 +147,6 @@ class Augmenter:
             x = AF.lowpass_biquad(x, sr, log_uniform(rng, *c.mic_lowpass_hz))
         return x * HEADROOM
 
-    def _telephone(self, x: torch.Tensor, rng: random.Random) -> torch.Tensor:
-        c = self.config
-        law = rng.choice(("mu", "a")) if rng.random() < c.p_companding else None
-        return telephone(x, rng.uniform(*c.telephone_low_hz), rng.uniform(*c.telephone_high_hz), law)
-
 
 # --- single steps, usable on their own -------------------------------------------------------------
 
@@ -177,22 +173,19 @@ def change_speed(wave: torch.Tensor, factor: float) -> torch.Tensor:
 def shift_pitch(wave: torch.Tensor, factor: float, n_fft: int = 512, hop: int = 128) -> torch.Tensor:
     """Multiply pitch and formants by ``factor`` at constant duration: (T,) -> (T,).
 
-    Speed change by resampling, then a phase-vocoder time stretch back to T.
+    Speed change by resampling, then a phase-vocoder time stretch back to T,
+    rescaled to the input's RMS (the vocoder's smeared phases lose ~3 dB on speech).
     """
     t = wave.numel()
     y = change_speed(wave, factor)
     if y.numel() < n_fft or t == 0:
         return fit_length(y, t)
-    window = _hann(n_fft)
+    window = torch.hann_window(n_fft)
     spec = torch.stft(y, n_fft, hop, window=window, return_complex=True)
     advance = torch.linspace(0, math.pi * hop, spec.shape[0]).unsqueeze(-1)
     spec = AF.phase_vocoder(spec, y.numel() / t, advance)
-    return torch.istft(spec, n_fft, hop, window=window, length=t)
-
-
-@functools.lru_cache(maxsize=4)
-def _hann(n: int) -> torch.Tensor:
-    return torch.hann_window(n)
+    out = torch.istft(spec, n_fft, hop, window=window, length=t)
+    return out * (rms(wave) / rms(out).clamp_min(1e-8))
 
 
 def reverberate(wave: torch.Tensor, rir: torch.Tensor) -> torch.Tensor:
@@ -204,17 +197,8 @@ def reverberate(wave: torch.Tensor, rir: torch.Tensor) -> torch.Tensor:
 
 
 def fft_size(n: int) -> int:
-    """The smallest 2**a * 3**b * 5**c >= n (fast FFT lengths)."""
-    best, p5 = 1 << max(0, n - 1).bit_length(), 1
-    while p5 < best:
-        p35 = p5
-        while p35 < best:
-            p = p35
-            while p < n:
-                p *= 2
-            best, p35 = min(best, p), p35 * 3
-        p5 *= 5
-    return best
+    """A fast FFT length >= n: the smallest m * 2**k with m a small product of 3s and 5s."""
+    return min(m << ((max(n, 1) - 1) // m).bit_length() for m in (1, 3, 5, 9, 15, 25, 27, 45, 75, 81, 125))
 
 
 def add_noise(wave: torch.Tensor, noise: torch.Tensor, snr_db: float) -> torch.Tensor:

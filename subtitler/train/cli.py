@@ -106,3 +106,7 @@ def _run_eval(args) -> int:
     from .report import run_eval
 
     return run_eval(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,8 +6,8 @@ measures unseen voices on unseen text. The manifest ``manifest.jsonl`` holds one
 JSON object per utterance: ``{"path", "text", "seconds", "voice", "engine",
 "split"}``, ``path`` relative to the manifest's folder, ``text`` normalised.
 
-Resumable: every utterance has a fixed path from (split, engine, index); files
-already there are skipped, and running again with a larger ``--hours`` adds to
+Resumable: every utterance has a fixed path from (split, engine, index); those
+already in the manifest are skipped (a WAV without a manifest line is redone), and running again with a larger ``--hours`` adds to
 the corpus. Only the parent process writes the manifest.
 
     python -m subtitler.train.synth --out runs/corpus --hours 3 --jobs 2
@@ -143,17 +143,20 @@ class Planner:
 
 
 def _work(batch: list[Job]) -> list[Utterance]:
-    """Worker: synthesise the jobs whose WAV is missing; describe every WAV that exists."""
-    todo = [j.request for j in batch if not j.request.path.exists()]
-    synthesize(todo)
+    """Worker: synthesise every job (overwriting a WAV left without a manifest line); describe them."""
+    synthesize([j.request for j in batch])
     return [_describe(j) for j in batch if j.request.path.exists()]
+
+
+def _rel(job: Job) -> str:
+    """Manifest path of a job: relative to out_dir (out_dir/wav/split/engine/chunk/file.wav)."""
+    return str(job.request.path.relative_to(job.request.path.parents[4]))
 
 
 def _describe(job: Job) -> Utterance:
     req = job.request
-    root = req.path.parents[4]  # out_dir/wav/split/engine/chunk/file.wav
-    return Utterance(str(req.path.relative_to(root)), job.text, round(wav_seconds(req.path), 3),
-                     req.voice.id, req.voice.engine, job.split)
+    return Utterance(_rel(job), job.text, round(wav_seconds(req.path), 3), req.voice.id,
+                     req.voice.engine, job.split)
 
 
 class Manifest:
@@ -191,7 +194,8 @@ def run_split(cfg: SynthConfig, manifest: Manifest, pool, split: str, voices: li
     bar = tqdm(total=round(target_s), initial=round(have), unit="s", desc=split, mininterval=5)
     while have < target_s:
         n = int(min(max((target_s - have) / mean_s, 10), 200 * cfg.jobs))
-        utts = [u for batch in pool.imap_unordered(_work, list(planner.batches(n))) for u in batch]
+        batches = [[j for j in b if _rel(j) not in manifest.paths] for b in planner.batches(n)]
+        utts = [u for batch in pool.imap_unordered(_work, [b for b in batches if b]) for u in batch]
         if not utts:
             break  # the engines produced nothing: do not loop for ever
         got = manifest.add(utts)

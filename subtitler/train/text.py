@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from pathlib import Path
 
 from num2words import num2words
 
@@ -38,6 +39,14 @@ CURRENCIES: dict[str, tuple[str, str, str, str]] = {  # symbol: unit, units, cen
     "£": ("pound", "pounds", "penny", "pence"),
     "€": ("euro", "euros", "cent", "cents"),
 }
+UNITS: dict[str, str] = {  # abbreviation after a number -> spoken plural
+    "oz": "ounces", "lb": "pounds", "lbs": "pounds", "kg": "kilograms", "g": "grams",
+    "mg": "milligrams", "km": "kilometers", "m": "meters", "cm": "centimeters", "mm": "millimeters",
+    "mi": "miles", "ft": "feet", "in": "inches", "mph": "miles per hour", "kph": "kilometers per hour",
+    "km/h": "kilometers per hour", "ml": "milliliters", "l": "liters", "hrs": "hours", "hr": "hours",
+    "min": "minutes", "mins": "minutes", "sec": "seconds", "secs": "seconds", "kb": "kilobytes",
+    "mb": "megabytes", "gb": "gigabytes", "hz": "hertz", "khz": "kilohertz", "mhz": "megahertz",
+}
 SCALES = "thousand|million|billion|trillion"
 _ABBR_RE = re.compile(
     r"(?<![A-Za-z.])(" + "|".join(re.escape(k) for k in sorted(ABBREVIATIONS, key=len, reverse=True)) + ")"
@@ -46,10 +55,13 @@ _SAINT_RE = re.compile(r"\bSt\.(?=\s+[A-Z])")
 _STREET_RE = re.compile(r"\bSt\.")
 _MONEY_RE = re.compile(r"([$£€])\s?(\d[\d,]*(?:\.\d+)?)(?:\s+(" + SCALES + r")\b)?")
 _PERCENT_RE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s?(%|percent\b|per cent\b)")
+_UNIT_RE = re.compile(r"(\d)\s?(" + "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
+                      + r")\.?(?![A-Za-z0-9/])", re.IGNORECASE)
+_SAFE_AFTER_SPACE = {"in", "m", "g", "l", "min", "sec"}  # also ordinary words or letters: need no space
 _TIME_RE = re.compile(r"\b(\d{1,2}):(\d{2})\b(?:\s*([ap])\.?m\.?\b)?", re.IGNORECASE)
 _ORDINAL_RE = re.compile(r"\b(\d[\d,]*)(st|nd|rd|th)\b", re.IGNORECASE)
 _DECADE_RE = re.compile(r"\b(1[1-9]|20)(\d)0'?s\b")
-_YEAR_RE = re.compile(r"(?<![\d.,])\b(1[1-9]\d\d|20\d\d)\b(?![\d,]|\.\d)")
+_YEAR_RE = re.compile(r"(?<![\d.,])\b(1[1-9]\d\d|20\d\d)\b(?!\d|[.,]\d)")
 _NUMBER_RE = re.compile(r"(?<![\d.])(\d[\d,]*)(\.\d+)?")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u201c": '"', "\u201d": '"'})
 _DASHES = re.compile(r"[\u2010-\u2015-]+")
@@ -58,7 +70,7 @@ _DASHES = re.compile(r"[\u2010-\u2015-]+")
 def words_of_number(text: str) -> str:
     """Spoken form of a cardinal like ``"1,234"`` or ``"3.14"`` (``"three point one four"``)."""
     whole, _, frac = text.replace(",", "").partition(".")
-    words = num2words(int(whole or "0"))
+    words = num2words(int(whole or "0")).replace(",", "")
     if frac:
         words += " point " + " ".join(num2words(int(d)) for d in frac)
     return words
@@ -109,9 +121,17 @@ def _decade(m: re.Match) -> str:
     return " " + spoken + "s "  # "nineteen hundreds", "two thousands"
 
 
+def _unit(m: re.Match) -> str:
+    unit = m.group(2).lower()
+    if unit in _SAFE_AFTER_SPACE and m.group(0)[1].isspace():
+        return m.group(0)  # "5 in the box", "3 m": too ambiguous with a space
+    return f"{m.group(1)} {UNITS[unit]} "
+
+
 def expand_numbers(text: str) -> str:
-    """Replace currency, percentages, times, ordinals, years and numbers by words."""
+    """Replace currency, percentages, units, times, ordinals, years and numbers by words."""
     text = _MONEY_RE.sub(_money, text)
+    text = _UNIT_RE.sub(_unit, text)
     text = _PERCENT_RE.sub(lambda m: f" {words_of_number(m.group(1))} percent ", text)
     text = _TIME_RE.sub(_time, text)
     text = _ORDINAL_RE.sub(lambda m: f" {num2words(int(m.group(1).replace(',', '')), to='ordinal')} ", text)
@@ -192,11 +212,15 @@ def main(argv: list[str] | None = None) -> int:
     return pool_main(argv)
 
 
-def build_sentence_pool(out_dir, **kwargs):
-    """Build ``sentences.{train,valid,test}.txt`` and ``lm_text.txt``; see ``textsources``."""
+def build_sentence_pool(out_dir: str | Path) -> dict[str, int]:
+    """Build ``sentences.{train,valid,test}.txt`` and ``lm_text.txt``; returns counts per split.
+
+    Lives in ``textsources`` (the source readers); imported lazily so that the
+    normaliser alone needs nothing but ``num2words``.
+    """
     from subtitler.train.textsources import build_sentence_pool as build
 
-    return build(out_dir, **kwargs)
+    return build(out_dir)
 
 
 if __name__ == "__main__":

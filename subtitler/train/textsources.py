@@ -27,6 +27,7 @@ DICTD_DIR = Path("/usr/share/dictd")
 FORTUNE_SKIP = {"art", "ascii-art", "translate-me", "perl", "linux", "debian", "songs-poems"}
 _CODE_CHARS = re.compile(r"[/\\_<>{}|*~^=\[\]#@]")
 _ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+_LABEL = re.compile(r"(^|\s)[A-Za-z]{1,3}\.?:\s")  # "M: ...", "Gold, n.: ...": letters read as names
 SPLITS = ("train", "valid", "test")
 
 
@@ -139,7 +140,7 @@ def all_sentences() -> Iterator[Sentence]:
 
 def tts_friendly(raw: str) -> bool:
     """Whether a TTS engine will say exactly the words of ``normalize(raw)``."""
-    return not _CODE_CHARS.search(raw) and not _ACRONYM.search(raw.replace("I ", "i "))
+    return not (_CODE_CHARS.search(raw) or _ACRONYM.search(raw.replace("I ", "i ")) or _LABEL.search(raw))
 
 
 def build_sentence_pool(out_dir: str | Path, cfg: PoolConfig = PoolConfig()) -> dict[str, int]:

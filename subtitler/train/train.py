@@ -1,7 +1,7 @@
 """Training loop: CTC on (augmented) speech, one CPU or many GPUs via torchrun.
 
     subtitler-train fit --train runs/corpus/manifest.jsonl --out runs/exp1
-    torchrun --nproc_per_node=8 -m subtitler.train.train --train ... --out ...
+    torchrun --nproc_per_node=8 -m subtitler.train.cli fit --train ... --out ...
 
 Resumable: ``OUT/last.pt`` holds model, optimiser, scheduler, step and config;
 ``OUT/model.pt`` is the runtime checkpoint of the best validation CER so far.
@@ -121,7 +121,7 @@ class Trainer:
         return running_mean_subtract(x, start, self.decay)[0]
 
     def loss(self, batch) -> torch.Tensor:
-        feats, feat_lens, targets, target_lens = (t.to(self.device) for t in batch)
+        feats, feat_lens, targets, target_lens = (t.to(self.device) for t in batch[:4])
         x = self.normalise(feats)
         if self.net.training:
             x = self._spec_augment(x, feat_lens)

@@ -1,0 +1,78 @@
+"""A tiny synthesis with espeak-ng, and the manifest it writes."""
+from __future__ import annotations
+
+import json
+import shutil
+import wave
+from pathlib import Path
+
+import pytest
+
+from subtitler.train.synth import Manifest, Planner, SynthConfig, Utterance, _work, read_manifest, run
+
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("sox") is None,
+                                  reason="espeak-ng and sox not installed (scripts/install_voices.sh)")
+FIELDS = {"path", "text", "seconds", "voice", "engine", "split"}
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> SynthConfig:
+    text = tmp_path / "text"
+    text.mkdir()
+    for split, lines in {"train": ["hello there my friend", "the cat sat on the mat"],
+                         "valid": ["good morning to you"], "test": ["see you later"]}.items():
+        (text / f"sentences.{split}.txt").write_text("\n".join(lines) + "\n")
+    return SynthConfig(out_dir=tmp_path / "corpus", text_dir=text, hours=1 / 3600,
+                       valid_minutes=1 / 60, test_minutes=0, engines=("espeak-ng",), jobs=1)
+
+
+def _voices():
+    from subtitler.train.voices import list_voices
+
+    return [v for v in list_voices() if v.engine == "espeak-ng"][:3]
+
+
+@needs_espeak
+def test_two_sentences_make_16k_wavs_with_valid_records(cfg):
+    planner = Planner(cfg, "train", _voices())
+    jobs = [planner.job("espeak-ng", k) for k in range(2)]
+    utts = _work(jobs)
+    assert len(utts) == 2
+    for u in utts:
+        with wave.open(str(cfg.out_dir / u.path)) as w:
+            assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2)
+            assert abs(w.getnframes() / 16000 - u.seconds) < 0.01
+        assert u.text in {"hello there my friend", "the cat sat on the mat"}
+        assert u.engine == "espeak-ng" and u.voice.startswith("espeak-ng:") and u.split == "train"
+        assert 0.5 < u.seconds < 10
+
+
+def test_planner_is_deterministic(cfg):
+    from subtitler.train.voices import Voice
+
+    voices = [Voice("espeak-ng", "en-us", "GPL-3.0"), Voice("espeak-ng", "en-gb+f3", "GPL-3.0")]
+    a, b = Planner(cfg, "train", voices), Planner(cfg, "train", voices)
+    assert [a.job("espeak-ng", k) for k in range(5)] == [b.job("espeak-ng", k) for k in range(5)]
+
+
+@needs_espeak
+def test_run_writes_manifest_and_resumes(cfg):
+    added = run(cfg)
+    assert added["train"] >= 1 and added["valid"] >= 1 and added["test"] == 0
+    lines = (cfg.out_dir / "manifest.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert all(set(r) == FIELDS for r in records)
+    assert {r["split"] for r in records} == {"train", "valid"}
+    assert all((cfg.out_dir / r["path"]).exists() for r in records)
+    assert run(cfg)["train"] == 0  # target met: nothing new
+    assert len(read_manifest(cfg.out_dir / "manifest.jsonl")) == len(records)
+
+
+def test_manifest_survives_a_torn_last_line(tmp_path):
+    path = tmp_path / "manifest.jsonl"
+    good = Utterance("wav/a.wav", "hi", 1.0, "e:v", "e", "train")
+    path.write_text(json.dumps(good.__dict__) + "\n" + '{"path": "wav/b.w')
+    m = Manifest(path)
+    assert m.records == [good]
+    m.add([Utterance("wav/c.wav", "yo", 2.0, "e:v", "e", "train")])
+    assert [u.path for u in read_manifest(path)] == ["wav/a.wav", "wav/c.wav"]
