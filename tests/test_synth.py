@@ -76,3 +76,14 @@ def test_manifest_survives_a_torn_last_line(tmp_path):
     assert m.records == [good]
     m.add([Utterance("wav/c.wav", "yo", 2.0, "e:v", "e", "train")])
     assert [u.path for u in read_manifest(path)] == ["wav/a.wav", "wav/c.wav"]
+
+
+@needs_espeak
+def test_a_larger_target_adds_to_an_existing_corpus(cfg):
+    from dataclasses import replace
+
+    first = run(cfg)["train"]
+    more = run(replace(cfg, hours=(first + 10) / 3600))["train"]  # past the first run's overshoot
+    assert first > 0 and more > 0
+    paths = [u.path for u in read_manifest(cfg.out_dir / "manifest.jsonl")]
+    assert len(paths) == len(set(paths))

@@ -16,6 +16,7 @@ commands:
   realdev   build the real-human-speech development manifest
   fit       train a model (one CPU, one GPU, or torchrun for many)
   eval      WER/CER of a model, whole and streamed, per engine/voice, with peers
+  calibrate measure word timing against known speech edges; store the delay
 
 Typical sequence (see README "Training"):
   subtitler-train text --out runs/text
@@ -24,7 +25,8 @@ Typical sequence (see README "Training"):
   subtitler-train eval --model runs/exp1/model.pt runs/realdev/manifest.jsonl
 """
 
-DELEGATED = {"text": "subtitler.train.text", "synth": "subtitler.train.synth", "realdev": "subtitler.train.realdev"}
+DELEGATED = {"text": "subtitler.train.text", "synth": "subtitler.train.synth",
+             "realdev": "subtitler.train.realdev", "calibrate": "subtitler.train.calibrate"}
 
 
 def main(argv: list[str] | None = None) -> int:

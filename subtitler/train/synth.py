@@ -195,7 +195,10 @@ def run_split(cfg: SynthConfig, manifest: Manifest, pool, split: str, voices: li
     while have < target_s:
         n = int(min(max((target_s - have) / mean_s, 10), 200 * cfg.jobs))
         batches = [[j for j in b if _rel(j) not in manifest.paths] for b in planner.batches(n)]
-        utts = [u for batch in pool.imap_unordered(_work, [b for b in batches if b]) for u in batch]
+        batches = [b for b in batches if b]
+        if not batches:
+            continue  # this stretch was made by an earlier run: skip ahead
+        utts = [u for batch in pool.imap_unordered(_work, batches) for u in batch]
         if not utts:
             break  # the engines produced nothing: do not loop for ever
         got = manifest.add(utts)

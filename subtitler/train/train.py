@@ -85,7 +85,7 @@ class Trainer:
             torchaudio.transforms.FrequencyMasking(cfg.spec_freq_mask, iid_masks=True),
         )
         self.decay = _cmn_decay(cfg.features)
-        self.step, self.best_cer = 0, float("inf")
+        self.step, self.best_cer, self.train_seconds = 0, float("inf"), 0.0
         self._resume()
 
     def _statistics(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -112,6 +112,7 @@ class Trainer:
         self.opt.load_state_dict(state["opt"])
         self.sched.load_state_dict(state["sched"])
         self.step, self.best_cer = state["step"], state["best_cer"]
+        self.train_seconds = state.get("train_seconds", 0.0)
         self.log(f"resumed from {path} at step {self.step}")
 
     def normalise(self, feats: torch.Tensor) -> torch.Tensor:
@@ -141,7 +142,7 @@ class Trainer:
         self.log(f"model {count_parameters(self.model) / 1e6:.2f} M parameters on {self.device}, "
                  f"{len(self.data.train)} training utterances ({self.data.train_hours:.1f} h), world {self.world}")
         progress = _progress(cfg.steps, self.step, self.rank == 0)
-        seen, t0 = 0.0, time.time()
+        seen, t0, spent = 0.0, time.time(), self.train_seconds
         while self.step < cfg.steps:
             for batch in self.data.loader(epoch=self.step, rank=self.rank, world=self.world):
                 self.net.train()
@@ -155,6 +156,7 @@ class Trainer:
                 seen += float(batch[1].sum()) * cfg.features.hop_length / cfg.features.sample_rate
                 progress.set_postfix(loss=f"{loss.item():.3f}", audio_x=f"{seen / (time.time() - t0):.0f}")
                 progress.update(1)
+                self.train_seconds = spent + time.time() - t0
                 if self.step % 50 == 0:
                     self.log(f"step {self.step} loss {loss.item():.4f} lr {self.sched.get_last_lr()[0]:.2e} "
                              f"speed {seen / (time.time() - t0):.0f}x")
@@ -172,6 +174,7 @@ class Trainer:
                 self.best_cer = cer
                 self.export(self.out / "model.pt", {"valid_cer": cer, "valid_wer": wer})
             self.export(self.out / "final.pt", {"valid_cer": cer, "valid_wer": wer})
+            self.export(self.out / "snapshots" / f"step{self.step:06d}.pt", {"valid_cer": cer, "valid_wer": wer})
             self._save_state()
         _barrier()
 
@@ -188,13 +191,14 @@ class Trainer:
     def export(self, path: Path, scores: dict) -> None:
         model = AcousticModel(self.model.config)
         model.load_state_dict({k: v.cpu() for k, v in self.model.state_dict().items()})
-        meta = {"step": self.step, "train_hours": round(self.data.train_hours, 2),
+        meta = {"step": self.step, "train_seconds": round(self.train_seconds), "train_hours": round(self.data.train_hours, 2),
                 "corpora": list(self.cfg.train), **scores}
         save_checkpoint(path, Bundle(model, self.cfg.features, self.vocab, self.mean, self.std, meta))
 
     def _save_state(self) -> None:
         state = {"model": self.model.state_dict(), "opt": self.opt.state_dict(),
-                 "sched": self.sched.state_dict(), "step": self.step, "best_cer": self.best_cer}
+                 "sched": self.sched.state_dict(), "step": self.step, "best_cer": self.best_cer,
+                 "train_seconds": self.train_seconds}
         tmp = self.out / "last.pt.tmp"
         torch.save(state, tmp)
         os.replace(tmp, self.out / "last.pt")

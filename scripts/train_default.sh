@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Reproduce the shipped English model from an empty machine (after scripts/setup.sh).
+# Every step resumes where it stopped; run it again after an interruption.
+#   scripts/train_default.sh            CPU (about 2 hours of training on 2 cores)
+# Multi-GPU: prefix the fit step with  torchrun --nproc_per_node=N -m subtitler.train.cli fit ...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+$PY -m pip install -q -e ".[train]"
+bash scripts/install_voices.sh                       # TTS engines, text sources (apt + pip)
+$PY -m subtitler.train.cli text --out runs/text      # sentence pool, train/valid/test split
+$PY -m subtitler.train.cli synth --out runs/corpus --hours 20 --jobs 2
+$PY -m subtitler.train.cli realdev --out runs/realdev
+$PY -m subtitler.train.cli fit --train runs/corpus/manifest.jsonl --out runs/default \
+    --model-hidden 512 --model-layers 3 --model-lookahead 2 \
+    --steps "${STEPS:-2400}" --warmup 300 --batch-seconds 240 --eval-every 200 --workers 1
+$PY -m subtitler.train.cli eval --model runs/default/model.pt runs/realdev/manifest.jsonl --by engine
+$PY -m subtitler.train.cli eval --model runs/default/model.pt runs/corpus/manifest.jsonl --split test --by voice
+cp runs/default/model.pt models/subtitler-en.pt
