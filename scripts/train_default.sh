@@ -10,10 +10,14 @@ $PY -m pip install -q -e ".[train]"
 bash scripts/install_voices.sh                       # TTS engines, text sources (apt + pip)
 $PY -m subtitler.train.cli text --out runs/text      # sentence pool, train/valid/test split
 $PY -m subtitler.train.cli synth --out runs/corpus --hours 20 --jobs 2
+$PY -m subtitler.train.cli synth --out runs/corpus --engines piper,hibari --hours 6 \
+    --valid-minutes 10 --test-minutes 15 --jobs 2
 $PY -m subtitler.train.cli realdev --out runs/realdev
-$PY -m subtitler.train.cli fit --train runs/corpus/manifest.jsonl --out runs/default \
+# MBROLA voices are licensed for non-commercial use only: keep them out of shipped weights.
+grep -v '"engine": "mbrola"' runs/corpus/manifest.jsonl > runs/corpus/shippable.jsonl
+$PY -m subtitler.train.cli fit --train runs/corpus/shippable.jsonl --out runs/default \
     --model-hidden 512 --model-layers 3 --model-lookahead 2 \
-    --steps "${STEPS:-2400}" --warmup 300 --batch-seconds 240 --eval-every 200 --workers 1
+    --steps "${STEPS:-2000}" --warmup 250 --batch-seconds 240 --eval-every 200 --workers 1
 $PY -m subtitler.train.cli eval --model runs/default/model.pt runs/realdev/manifest.jsonl --by engine
 $PY -m subtitler.train.cli eval --model runs/default/model.pt runs/corpus/manifest.jsonl --split test --by voice
 cp runs/default/model.pt models/subtitler-en.pt

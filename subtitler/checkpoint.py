@@ -59,6 +59,9 @@ def save_checkpoint(path: str | Path, bundle: Bundle) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; a model file is ordinary data
     try:
         torch.save(payload, tmp)
         os.replace(tmp, path)

@@ -116,5 +116,5 @@ class SpeechData:
 def _augmenter(cfg):
     from .augment import AugmentConfig, Augmenter, load_or_make_rir_bank
 
-    rirs = load_or_make_rir_bank(Path(cfg.out) / "rirs.pt")
+    rirs = load_or_make_rir_bank(Path(cfg.out) / "rirs.pt", n=cfg.rir_rooms)
     return Augmenter(AugmentConfig(), rir_bank=rirs)

@@ -49,6 +49,7 @@ class TrainConfig:
     spec_freq_mask: int = 15  # SpecAugment: widest frequency mask (mel bins), two masks
     spec_time_mask: int = 40  # SpecAugment: widest time mask (10 ms frames), up to 5% of the utterance
     augment: bool = True  # waveform augmentation (speed, reverb, noise, channel)
+    rir_rooms: int = 200  # simulated rooms in the reverberation bank
     workers: int = 1  # data loader processes
     eval_every: int = 500  # steps between validations and checkpoints
     seed: int = 1
@@ -86,6 +87,7 @@ class Trainer:
         )
         self.decay = _cmn_decay(cfg.features)
         self.step, self.best_cer, self.train_seconds = 0, float("inf"), 0.0
+        self.losses: list[float] = []  # training loss of every step of this process
         self._resume()
 
     def _statistics(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -156,6 +158,7 @@ class Trainer:
                 seen += float(batch[1].sum()) * cfg.features.hop_length / cfg.features.sample_rate
                 progress.set_postfix(loss=f"{loss.item():.3f}", audio_x=f"{seen / (time.time() - t0):.0f}")
                 progress.update(1)
+                self.losses.append(loss.item())
                 self.train_seconds = spent + time.time() - t0
                 if self.step % 50 == 0:
                     self.log(f"step {self.step} loss {loss.item():.4f} lr {self.sched.get_last_lr()[0]:.2e} "
