@@ -11,6 +11,9 @@ ldconfig -p 2>/dev/null | grep -q libEGL.so.1 || need_apt+=(libegl1)            
 ldconfig -p 2>/dev/null | grep -q libxkbcommon.so.0 || need_apt+=(libxkbcommon0)   # Qt overlay
 ldconfig -p 2>/dev/null | grep -q libfontconfig.so.1 || need_apt+=(libfontconfig1) # Qt overlay
 ldconfig -p 2>/dev/null | grep -q libdbus-1.so.3 || need_apt+=(libdbus-1-3)        # Qt overlay
+ldconfig -p 2>/dev/null | grep -q libxcb-cursor.so.0 || need_apt+=(libxcb-cursor0)  # Qt >= 6.5 on X11
+ldconfig -p 2>/dev/null | grep -q libxcb-icccm.so.4 || need_apt+=(libxcb-icccm4)    # Qt on X11
+ldconfig -p 2>/dev/null | grep -q libxcb-keysyms.so.1 || need_apt+=(libxcb-keysyms1) # Qt on X11
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   if [ -z "$sudo" ] || command -v sudo >/dev/null; then
@@ -27,7 +30,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "== installing subtitler and its dependencies into .venv (torch is large; first run takes minutes)"
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[gui,test]"
+.venv/bin/python -m pip install -q -e ".[gui,lm,test]"
 
 if [ "${1:-}" != "--no-demo" ]; then
   echo "== transcribing the bundled demo: assets/demo.wav -> demo.srt"

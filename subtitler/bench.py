@@ -56,7 +56,7 @@ def run_bench(recognizer: Recognizer, audio: Path | None, chunk_ms: int = 160, r
         latency_p99_ms=float(np.percentile(latencies, 99)),
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         threads=torch.get_num_threads(),
-        parameters=sum(p.numel() for p in recognizer.model.parameters()),
+        parameters=sum(p.numel() for p in recognizer.bundle.model.parameters()),
     )
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``subtitler transcribe|bench ...``. Thin: parse, build configs, call the library."""
+"""Command line: ``subtitler transcribe|live|devices|bench ...``. Thin: parse, build configs, call the library."""
 from __future__ import annotations
 
 import argparse
@@ -16,6 +16,8 @@ Offline, streaming speech-to-subtitle. Nothing leaves your computer.
 
 commands:
   transcribe   turn audio or video files into SRT, WebVTT, text or JSON
+  live         live captions from a microphone, system audio or a replayed file
+  devices      list audio input devices
   bench        measure speed (real-time factor, chunk latency, memory)
 
 Run 'subtitler COMMAND --help' for the options of a command.
@@ -44,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"subtitler {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_transcribe(sub)
+    _add_live(sub)
+    _add_devices(sub)
     _add_bench(sub)
     return parser
 
@@ -53,6 +57,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
                    help="model checkpoint (default: the bundled English model)")
     p.add_argument("--threads", type=int, default=0, metavar="N",
                    help="CPU threads for the model (default: all cores)")
+    p.add_argument("--int8", action="store_true",
+                   help="run the model's GRU on int8 weights: about 2x faster, same accuracy (see benchmarks/)")
 
 
 def _add_transcribe(sub) -> None:
@@ -72,7 +78,24 @@ def _add_transcribe(sub) -> None:
                    help="output format (default: from OUT's extension, else srt)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_model_options(p)
+    _add_decoding_options(p)
     p.set_defaults(run=_run_transcribe)
+
+
+def _add_decoding_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("decoding", "Beam search with the bundled word language model needs flashlight-text "
+                             "(pip install 'subtitler[lm]'); without it, greedy decoding is used.")
+    g.add_argument("--decoder", choices=("auto", "beam", "greedy"), default="auto",
+                   help="beam: beam search + language model; greedy: best path, no language model; "
+                        "auto (default): beam when available")
+    g.add_argument("--words", metavar="FILE", type=Path,
+                   help="your vocabulary (names, jargon), whitespace-separated: added to the lexicon and "
+                        "favoured (beam only)")
+    g.add_argument("--glossary", metavar="FILE", type=Path,
+                   help="rewrite rules, one per line: 'spoken words -> Written form'")
+    g.add_argument("--lm-weight", type=float, metavar="X", help="language model weight (default: tuned)")
+    g.add_argument("--word-score", type=float, metavar="Y", help="bonus per word (default: tuned)")
+    g.add_argument("--beam", type=int, metavar="N", help="hypotheses kept per frame (default: tuned)")
 
 
 def _add_bench(sub) -> None:
@@ -86,7 +109,39 @@ def _add_bench(sub) -> None:
     p.add_argument("--repeat", type=int, default=3, help="passes per measurement; the best is kept (default 3)")
     p.add_argument("--model", metavar="PATH", type=Path, help="model checkpoint (default: bundled)")
     p.add_argument("--threads", type=int, default=1, metavar="N", help="CPU threads (default 1)")
+    p.add_argument("--int8", action="store_true", help="run the model's GRU on int8 weights")
     p.set_defaults(run=_run_bench)
+
+
+def _add_live(sub) -> None:
+    p = sub.add_parser(
+        "live", help="live captions (overlay window or terminal)",
+        description="Caption live audio. By default the overlay window opens (as with subtitler-gui) "
+                    "and listens to the source chosen there last time; --device, --system-audio or "
+                    "--input choose one for this run. Every final caption is appended to a session "
+                    "file in the per-user data directory as it happens.",
+        epilog="examples:\n  subtitler live\n  subtitler live --system-audio --no-gui\n"
+               "  subtitler live --input talk.mp4 --export talk.srt",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--device", metavar="N|NAME", help="input device index or name (see 'subtitler devices')")
+    source.add_argument("--system-audio", action="store_true",
+                        help="capture what the computer plays (PulseAudio/PipeWire monitor, WASAPI loopback)")
+    source.add_argument("--input", metavar="FILE", type=Path,
+                        help="replay an audio/video file in real time, as if it were a microphone")
+    p.add_argument("--no-gui", action="store_true", help="print captions in the terminal instead")
+    p.add_argument("--export", metavar="OUT", type=Path,
+                   help="when the run ends, write the session to OUT (.srt, .vtt, .txt or .json)")
+    p.add_argument("--model", metavar="PATH", type=Path, help="model checkpoint (default: the bundled model)")
+    p.add_argument("--threads", type=int, default=1, metavar="N", help="CPU threads for the model (default 1)")
+    p.set_defaults(run=_run_live)
+
+
+def _add_devices(sub) -> None:
+    p = sub.add_parser("devices", help="list audio input devices",
+                       description="List audio input devices: '*' marks the default input, "
+                                   "'system audio' the monitors of what the computer plays.")
+    p.set_defaults(run=_run_devices)
 
 
 def _recognizer(args):
@@ -97,7 +152,24 @@ def _recognizer(args):
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    return Recognizer(load_checkpoint(args.model))
+    bundle = load_checkpoint(args.model)
+    return Recognizer(bundle, quantize=getattr(args, "int8", False), **_decoding(args, bundle.vocab))
+
+
+def _decoding(args, vocab) -> dict:
+    """The recogniser's ``decoder`` and ``glossary`` from the decoding options (none: greedy)."""
+    if not hasattr(args, "decoder"):
+        return {}
+    import dataclasses
+
+    from .glossary import Glossary
+    from .lm import BeamConfig, choose_decoder, read_words
+
+    given = {"lm_weight": args.lm_weight, "word_score": args.word_score, "beam_size": args.beam,
+             "hotwords": read_words(args.words) if args.words else None}
+    config = dataclasses.replace(BeamConfig(), **{k: v for k, v in given.items() if v is not None})
+    glossary = Glossary.load(args.glossary) if args.glossary else None
+    return {"decoder": choose_decoder(vocab, args.decoder, config), "glossary": glossary}
 
 
 def _run_transcribe(args) -> int:
@@ -121,6 +193,46 @@ def _run_bench(args) -> int:
     from .bench import run_bench
 
     print(run_bench(_recognizer(args), args.audio, args.chunk_ms, args.repeat).table())
+    return EXIT_OK
+
+
+def _run_live(args) -> int:
+    from .live import LiveOptions, run_in_terminal
+
+    if args.export is not None and _format_from(str(args.export)) is None:
+        print(f"subtitler: error: --export {args.export}: use a .srt, .vtt, .txt or .json file name",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.input is not None:
+        from .audio_io import probe_duration
+
+        probe_duration(args.input)  # an unreadable file is a one-line MediaError now, not a retry loop
+    device = int(args.device) if args.device and args.device.isdigit() else args.device
+    options = LiveOptions(device=device, system_audio=args.system_audio, input=args.input,
+                          model=args.model, threads=args.threads, export=args.export)
+    if args.no_gui:
+        return run_in_terminal(options)
+    try:
+        from .gui.app import run
+    except ImportError as exc:
+        print(f"subtitler: error: the overlay needs PySide6 (pip install 'subtitler[gui]'), or use --no-gui "
+              f"({exc})", file=sys.stderr)
+        return EXIT_FAILED
+    return run(options)
+
+
+def _run_devices(args) -> int:
+    from .sources import input_devices
+
+    devices = input_devices()
+    if not devices:
+        print("no audio input devices found", file=sys.stderr)
+        return EXIT_FAILED
+    print("   #  name                                      channels  rate      host API")
+    for d in devices:
+        mark = "*" if d.is_default else " "
+        note = "  system audio" if d.is_monitor else ""
+        print(f"{mark}{d.index:>3}  {d.name[:40]:<40}  {d.channels:>8}  {d.default_rate:>5} Hz  {d.host_api}{note}")
     return EXIT_OK
 
 

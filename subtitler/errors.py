@@ -12,3 +12,15 @@ class CheckpointError(SubtitlerError):
 
 class MediaError(SubtitlerError):
     """An input file cannot be read as audio."""
+
+
+class SourceError(SubtitlerError):
+    """A live audio source cannot be opened or stopped delivering audio.
+
+    ``retry`` says whether opening it again later may help (a device that may come back)
+    or not (a file that cannot be decoded).
+    """
+
+    def __init__(self, message: str, retry: bool = True):
+        super().__init__(message)
+        self.retry = retry

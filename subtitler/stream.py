@@ -6,6 +6,12 @@ that the new audio caused. Everything a stream carries between calls (unframed
 samples, running means, convolution caches, GRU state, the previous CTC label,
 the words of the open segment) lives in the :class:`Stream`, so results do not
 depend on how the audio was cut into chunks.
+
+Endpoints always come from the greedy best path (a run of blank frames). With a
+:class:`~subtitler.lm.BeamSearch` decoder the words themselves come from the beam
+search: each segment's frames are searched incrementally and the final words
+are the best hypothesis at the endpoint. A :class:`~subtitler.glossary.Glossary`
+rewrites the words of partials and finals.
 """
 from __future__ import annotations
 
@@ -19,7 +25,9 @@ from .checkpoint import Bundle
 from .config import EndpointConfig
 from .decoding import FrameInfo, GreedyState, greedy_decode
 from .features import FeatureExtractor, FeatureState
-from .model import ModelState
+from .glossary import Glossary
+from .lm import BeamSearch, BeamStream
+from .model import ModelState, quantize_int8
 from .results import Event, Final, Partial, Segment, Silence, Word
 
 BLOCK_MS = 40  # length of the energy gate's blocks
@@ -57,21 +65,28 @@ class Stream:
     samples: int = 0  # samples accepted so far
     last_partial: str = ""
     finished: bool = False
+    beam: BeamStream | None = None  # the segment's beam search, when the recogniser has a decoder
 
 
 class Recognizer:
     """Streaming speech recogniser over a loaded :class:`Bundle`."""
 
-    def __init__(self, bundle: Bundle, endpoint: EndpointConfig = EndpointConfig()):
+    def __init__(self, bundle: Bundle, endpoint: EndpointConfig = EndpointConfig(), quantize: bool = False,
+                 decoder: BeamSearch | None = None, glossary: Glossary | None = None):
+        """``quantize``: run the GRU on int8 weights (:func:`~subtitler.model.quantize_int8`);
+        ``decoder``: beam search for the words (None: greedy); ``glossary``: output rewrites."""
         self.bundle = bundle
         self.endpoint = endpoint
+        self.decoder = decoder
+        self.glossary = glossary
         self.frontend = FeatureExtractor(bundle.features, bundle.mean, bundle.std)
-        self.model = bundle.model.eval()
+        self.model = quantize_int8(bundle.model) if quantize else bundle.model.eval()
         self.frame_ms = self.model.config.frame_ms
         self.sample_rate = bundle.features.sample_rate
 
     def new_stream(self) -> Stream:
-        return Stream(self.frontend.initial_state(), self.model.initial_state(1))
+        beam = self.decoder.new_stream() if self.decoder is not None else None
+        return Stream(self.frontend.initial_state(), self.model.initial_state(1), beam=beam)
 
     def accept(self, stream: Stream, samples: np.ndarray | torch.Tensor) -> list[Event]:
         """Feed mono float samples at :attr:`sample_rate` in [-1, 1]; returns new events."""
@@ -95,6 +110,8 @@ class Recognizer:
         with torch.inference_mode():
             feats, stream.features = self.frontend(samples, stream.features)
             log_probs, stream.model = self.model(feats.unsqueeze(0), stream.model, final=final)
+        if stream.beam is not None:
+            stream.beam.add(log_probs[0], stream.decoder.frame)
         frames, stream.decoder = greedy_decode(log_probs[0], stream.decoder)
         events: list[Event] = []
         for info in frames:
@@ -116,6 +133,8 @@ class Recognizer:
             else:
                 if not stream.words and not stream.word.chars:
                     stream.segment_start = info.frame
+                    if stream.beam is not None:
+                        stream.beam.open(info.frame)
                 stream.word.chars.append(vocab.tokens[info.token.id])
                 stream.word.frames.append(info.frame)
                 stream.word.probs.append(info.token.prob)
@@ -128,36 +147,48 @@ class Recognizer:
         pause = stream.blank_run * self.frame_ms >= ep.trailing_blank_ms
         too_long = (frame - stream.segment_start) * self.frame_ms >= ep.max_segment_ms
         if pause or (too_long and not stream.word.chars and stream.blank_run > 0):
-            return self._close_segment(stream)
+            return self._close_segment(stream, frame)
         return None
 
-    def _word(self, w: _OpenWord) -> Word:
+    def _word(self, text: str, frames: list[int] | tuple[int, ...], probs: list[float] | tuple[float, ...]) -> Word:
         """A word with times from its characters' frames, shifted by the calibrated delay."""
         offset = self.bundle.time_offset_ms
-        start = max(0, w.frames[0] * self.frame_ms + offset)
-        end = max(start + 1, (w.frames[-1] + 1) * self.frame_ms + offset)
-        return Word("".join(w.chars), start, end, round(sum(w.probs) / len(w.probs), 4))
+        start = max(0, frames[0] * self.frame_ms + offset)
+        end = max(start + 1, (frames[-1] + 1) * self.frame_ms + offset)
+        return Word(text, start, end, round(sum(probs) / len(probs), 4))
+
+    def _open_word(self, w: _OpenWord) -> Word:
+        return self._word("".join(w.chars), w.frames, w.probs)
+
+    def _finish_words(self, words: list[Word], beam: list | None) -> tuple[Word, ...]:
+        """The beam search's words (:class:`~subtitler.lm.BeamWord`) instead of the greedy ones, then the glossary."""
+        if beam is not None:
+            words = [self._word(b.text, b.frames, b.probs) for b in beam]
+        return self.glossary.apply(words) if self.glossary is not None else tuple(words)
 
     def _close_word(self, stream: Stream) -> None:
         if stream.word.chars:
-            stream.words.append(self._word(stream.word))
+            stream.words.append(self._open_word(stream.word))
         stream.word = _OpenWord()
 
-    def _close_segment(self, stream: Stream) -> Final | None:
+    def _close_segment(self, stream: Stream, frame: int | None = None) -> Final | None:
+        """End the open segment after ``frame`` (None: after every frame seen)."""
         self._close_word(stream)
-        words, stream.words = tuple(stream.words), []
+        beam = stream.beam.close(frame) if stream.beam is not None else None
+        words, stream.words = self._finish_words(stream.words, beam), []
         stream.last_partial = ""
         return Final(Segment(words)) if words else None
 
     def _partial(self, stream: Stream) -> Partial | None:
         words = list(stream.words)
         if stream.word.chars:
-            words.append(self._word(stream.word))
+            words.append(self._open_word(stream.word))
+        words = self._finish_words(words, stream.beam.partial() if stream.beam is not None else None)
         text = " ".join(w.text for w in words)
         if text == stream.last_partial:
             return None
         stream.last_partial = text
-        return Partial(text, tuple(words)) if text else None
+        return Partial(text, words) if text else None
 
     def _gate(self, stream: Stream, samples: np.ndarray) -> list[Event]:
         """Energy gate in fixed 40 ms blocks counted from the first sample."""

@@ -35,7 +35,15 @@ def test_only_the_gui_imports_qt():
 
 
 def test_importing_the_app_loads_neither():
-    code = ("import sys, subtitler.cli, subtitler.stream, subtitler.transcribe, subtitler.batch; "
+    code = ("import sys, subtitler.cli, subtitler.stream, subtitler.transcribe, subtitler.batch, "
+            "subtitler.engine, subtitler.sources, subtitler.session, subtitler.live; "
             "print(sorted(m for m in sys.modules if m.startswith(('subtitler.train', 'PySide6'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_overlay_knows_nothing_about_models():
+    """Only app.py (the wiring) may reach outside gui/; the widgets just render text."""
+    for name in ("overlay.py", "rollup.py", "settings.py", "tray.py"):
+        outside = {m for m in imported_modules(PACKAGE / "gui" / name) if m.startswith(("..", "subtitler"))}
+        assert not outside, f"gui/{name} imports {outside}"

@@ -17,7 +17,9 @@ def test_wheel_carries_model_and_assets(tmp_path):
     names = zipfile.ZipFile(next(tmp_path.glob("subtitler-*.whl"))).namelist()
     assert "subtitler/models/subtitler-en.pt" in names
     assert "subtitler/models/README.md" in names
+    assert "subtitler/models/lm-en.bin" in names and "subtitler/models/lexicon-en.txt" in names
     assert "subtitler/data/demo.wav" in names
+    assert "subtitler/data/icon.png" in names and "subtitler/data/subtitler.desktop" in names
     assert not any(n.startswith(("tests/", "runs/", "subtitler/train/runs")) for n in names)
 
 

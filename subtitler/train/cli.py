@@ -15,7 +15,8 @@ commands:
   synth     synthesise a speech corpus with every installed English TTS voice
   realdev   build the real-human-speech development manifest
   fit       train a model (one CPU, one GPU, or torchrun for many)
-  eval      WER/CER of a model, whole and streamed, per engine/voice, with peers
+  eval      WER/CER of a model, whole and streamed, greedy and/or beam+LM, with peers
+  tunelm    tune the beam search's LM weight and word score on a valid split
   calibrate measure word timing against known speech edges; store the delay
 
 Typical sequence (see README "Training"):
@@ -26,7 +27,8 @@ Typical sequence (see README "Training"):
 """
 
 DELEGATED = {"text": "subtitler.train.text", "synth": "subtitler.train.synth",
-             "realdev": "subtitler.train.realdev", "calibrate": "subtitler.train.calibrate"}
+             "realdev": "subtitler.train.realdev", "calibrate": "subtitler.train.calibrate",
+             "tunelm": "subtitler.train.tunelm"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,6 +103,13 @@ def _add_eval(sub) -> None:
     p.add_argument("--peers", action=argparse.BooleanOptionalAction, default=True,
                    help="also run Whisper tiny.en and PocketSphinx where installed")
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
+    p.add_argument("--decoder", choices=["greedy", "beam", "both"], default="greedy",
+                   help="greedy best path, beam search with the word LM, or both side by side")
+    p.add_argument("--lm", type=Path, help="KenLM file for --decoder beam (default: the shipped one)")
+    p.add_argument("--lexicon", type=Path, help="word list for --decoder beam (default: the shipped one)")
+    p.add_argument("--lm-weight", type=float, help="beam: language model weight (default: tuned)")
+    p.add_argument("--word-score", type=float, help="beam: bonus per word (default: tuned)")
+    p.add_argument("--beam", type=int, help="beam: hypotheses kept per frame (default: tuned)")
     p.set_defaults(run=_run_eval)
 
 

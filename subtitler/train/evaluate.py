@@ -1,7 +1,13 @@
-"""Scoring: greedy texts of a batch, WER/CER, and whole-vs-streaming evaluation of a model."""
+"""Scoring: greedy texts of a batch, WER/CER, and whole-vs-streaming evaluation of a model.
+
+With a beam-search decoder (:class:`subtitler.lm.BeamSearch`) "whole" is the
+recogniser fed the utterance in one piece and "streamed" the same recogniser fed
+random chunk sizes; without one, "whole" is the batched model's greedy path.
+"""
 from __future__ import annotations
 
 import random
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -38,6 +44,8 @@ class Scored:
     ref: str
     whole: str  # whole-utterance decode
     streamed: str  # streaming recogniser fed random chunk sizes
+    whole_s: float = 0.0  # seconds spent on the whole decode (model + decoder)
+    streamed_s: float = 0.0  # seconds spent on the streamed decode
 
 
 def random_chunks(samples, rng: random.Random, max_ms: int = 500, rate: int = 16_000):
@@ -69,28 +77,36 @@ def whole_text(bundle, samples: torch.Tensor) -> str:
     return greedy_texts(log_probs, torch.tensor([log_probs.shape[1]]), bundle.vocab)[0]
 
 
-def streamed_text(recognizer, samples, rng: random.Random) -> str:
-    """Text of the streaming recogniser's final segments, fed random chunk sizes."""
+def streamed_text(recognizer, samples, rng: random.Random | None) -> str:
+    """Text of the streaming recogniser's final segments, fed random chunk sizes (None: one chunk)."""
     from ..results import Final
 
     stream = recognizer.new_stream()
     finals = []
-    for chunk in random_chunks(samples.numpy(), rng):
+    for chunk in random_chunks(samples.numpy(), rng) if rng is not None else [samples.numpy()]:
         finals += [e.segment.text for e in recognizer.accept(stream, chunk) if isinstance(e, Final)]
     finals += [e.segment.text for e in recognizer.finish(stream) if isinstance(e, Final)]
     return " ".join(" ".join(finals).split())
 
 
-def evaluate_model(bundle, utts, by: str = "engine", seed: int = 0, progress: bool = True) -> list[Scored]:
-    """Decode every utterance whole and streamed; ``by`` picks the breakdown field (engine/voice)."""
+def evaluate_model(bundle, utts, by: str = "engine", seed: int = 0, progress: bool = True,
+                   decoder=None) -> list[Scored]:
+    """Decode every utterance whole and streamed; ``by`` picks the breakdown field (engine/voice).
+
+    ``decoder``: a :class:`subtitler.lm.BeamSearch` for the words (None: greedy).
+    """
     from tqdm import tqdm
 
     from ..stream import Recognizer
     from .data import load_wave
 
-    recognizer, rng, rows = Recognizer(bundle), random.Random(seed), []
+    recognizer, rng, rows = Recognizer(bundle, decoder=decoder), random.Random(seed), []
     for u in tqdm(utts, desc="evaluating", unit="utt", disable=not progress):
         samples = load_wave(u.path, bundle.features.sample_rate)
-        rows.append(Scored(getattr(u, by) or "?", u.text, whole_text(bundle, samples),
-                           streamed_text(recognizer, samples, rng)))
+        start = time.perf_counter()
+        whole = whole_text(bundle, samples) if decoder is None else streamed_text(recognizer, samples, None)
+        middle = time.perf_counter()
+        streamed = streamed_text(recognizer, samples, rng)
+        rows.append(Scored(getattr(u, by) or "?", u.text, whole, streamed,
+                           middle - start, time.perf_counter() - middle))
     return rows

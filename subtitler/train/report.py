@@ -1,13 +1,16 @@
-"""``subtitler-train eval``: one table of WER/CER for our model (whole and streamed) and peers."""
+"""``subtitler-train eval``: one table of WER/CER for our model (greedy and/or beam+LM) and peers."""
 from __future__ import annotations
 
+import dataclasses
 import json
-import time
 
 from ..checkpoint import load_checkpoint
 from .datasets import load_corpus
-from .evaluate import breakdown, error_rates, evaluate_model
+from .evaluate import Scored, breakdown, error_rates, evaluate_model
 from .peers import PEERS
+
+DECODERS = {"greedy": ("greedy",), "beam": ("beam",), "both": ("greedy", "beam")}
+LABELS = {"greedy": "subtitler (greedy)", "beam": "subtitler (beam+LM)"}
 
 
 def _normalize(text: str) -> str:
@@ -16,6 +19,23 @@ def _normalize(text: str) -> str:
     except ImportError:  # text normalisation module not available
         return " ".join(text.lower().split())
     return normalize(text)
+
+
+def beam_config(args):
+    """The beam settings: the shipped defaults with the options given on the command line."""
+    from ..lm import BeamConfig
+
+    given = {"lm_weight": args.lm_weight, "word_score": args.word_score, "beam_size": args.beam,
+             "lm": args.lm, "lexicon": args.lexicon}
+    return dataclasses.replace(BeamConfig(), **{k: v for k, v in given.items() if v is not None})
+
+
+def _decoder(name: str, args, vocab):
+    if name == "greedy":
+        return None
+    from ..lm import BeamSearch
+
+    return BeamSearch(vocab, beam_config(args))
 
 
 def run_eval(args) -> int:
@@ -29,29 +49,51 @@ def run_eval(args) -> int:
         print("no utterances to evaluate")
         return 1
     audio_s = sum(u.seconds for u in utts)
-    start = time.perf_counter()
-    rows = evaluate_model(bundle, utts, by=args.by)
-    ours_s = time.perf_counter() - start
-    agree = sum(r.whole == r.streamed for r in rows)
-    print(f"{len(rows)} utterances, {audio_s / 60:.1f} min of audio; whole == streamed for {agree}/{len(rows)}")
-    table = [("subtitler (greedy)", *error_rates([r.ref for r in rows], [r.whole for r in rows]), ours_s)]
-    for peer in PEERS if args.peers else ():
+    print(f"{len(utts)} utterances, {audio_s / 60:.1f} min of audio")
+    results: dict[str, list[Scored]] = {}
+    table = []
+    for name in DECODERS[args.decoder]:
+        rows = evaluate_model(bundle, utts, by=args.by, decoder=_decoder(name, args, bundle.vocab))
+        label, agree = LABELS[name], sum(r.whole == r.streamed for r in rows)
+        streamed_rtf = sum(r.streamed_s for r in rows) / audio_s
+        print(f"{label}: whole == streamed for {agree}/{len(rows)}; streamed RTF {streamed_rtf:.3f}")
+        table.append((label, *error_rates([r.ref for r in rows], [r.whole for r in rows]),
+                      sum(r.whole_s for r in rows)))
+        results[label] = rows
+    table += _peers(utts) if args.peers else []
+    _print(table, results, audio_s, args.by)
+    if args.json:
+        _write_json(args.json, table, results, audio_s)
+    return 0 if all(r.whole == r.streamed for rows in results.values() for r in rows) else 1
+
+
+def _peers(utts) -> list[tuple]:
+    """(name, CER, WER, seconds) of each installed peer recogniser."""
+    rows = []
+    for peer in PEERS:
         run = peer([u.path for u in utts])
         if run is not None:
             hyps = [_normalize(t) for t in run.texts]
-            table.append((run.name, *error_rates([u.text for u in utts], hyps), run.seconds))
+            rows.append((run.name, *error_rates([u.text for u in utts], hyps), run.seconds))
+    return rows
+
+
+def _print(table, results, audio_s: float, by: str) -> None:
     print(f"\n{'system':<40} {'WER':>7} {'CER':>7} {'RTF':>7}")
     for name, cer, wer, secs in table:
         print(f"{name:<40} {wer:7.1%} {cer:7.1%} {secs / audio_s:7.3f}")
-    print(f"\nsubtitler by {args.by}:\n{'':<30} {'WER':>7} {'CER':>7} {'utts':>5}")
-    parts = breakdown(rows)
-    for key, (cer, wer, n) in parts.items():
-        print(f"{key:<30} {wer:7.1%} {cer:7.1%} {n:5d}")
-    if args.json:
-        args.json.write_text(json.dumps({
-            "systems": [{"name": n, "wer": w, "cer": c, "rtf": s / audio_s} for n, c, w, s in table],
-            "breakdown": {k: {"cer": c, "wer": w, "n": n} for k, (c, w, n) in parts.items()},
-            "agree": agree, "utterances": len(rows),
-            "examples": [r.__dict__ for r in rows[:50]],
-        }, indent=1))
-    return 0 if agree == len(rows) else 1
+    for label, rows in results.items():
+        print(f"\n{label} by {by}:\n{'':<30} {'WER':>7} {'CER':>7} {'utts':>5}")
+        for key, (cer, wer, n) in breakdown(rows).items():
+            print(f"{key:<30} {wer:7.1%} {cer:7.1%} {n:5d}")
+
+
+def _write_json(path, table, results, audio_s: float) -> None:
+    path.write_text(json.dumps({
+        "systems": [{"name": n, "wer": w, "cer": c, "rtf": s / audio_s} for n, c, w, s in table],
+        "breakdown": {label: {k: {"cer": c, "wer": w, "n": n} for k, (c, w, n) in breakdown(rows).items()}
+                      for label, rows in results.items()},
+        "agree": {label: sum(r.whole == r.streamed for r in rows) for label, rows in results.items()},
+        "utterances": len(next(iter(results.values()))),
+        "examples": {label: [r.__dict__ for r in rows[:50]] for label, rows in results.items()},
+    }, indent=1))

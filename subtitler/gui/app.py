@@ -1,0 +1,237 @@
+"""The live-captions desktop app: engine events in, overlay + tray + history out.
+
+``subtitler-gui [live options]`` is ``subtitler live [options]``: :func:`main` hands its
+arguments to the CLI, which calls :func:`run` with the parsed :class:`LiveOptions`.
+
+A QTimer in the GUI thread drains the engine's queue every ``PUMP_MS`` and emits typed
+signals; widgets only render them. Quitting stops the engine explicitly (which finalises
+the open segment), closes the session file, exports it when ``--export`` was given and
+saves the settings.
+"""
+from __future__ import annotations
+
+import dataclasses
+import signal
+import sys
+
+from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from ..engine import DeviceError, Engine, Overflow, Status, Stopped, drain
+from ..errors import SubtitlerError
+from ..live import LiveOptions, finish_session, make_engine
+from ..paths import ICON, asset_path
+from ..results import Final, Partial
+from ..session import export_session
+from ..sources import FileSource, MicrophoneSource, input_devices
+from .overlay import CaptionOverlay, HistoryWindow
+from .settings import SettingsDialog, load_settings, open_store, save_settings
+from .tray import CLICK_THROUGH_SHORTCUT, Tray
+
+PUMP_MS = 50  # ms between drains of the engine's queue: well under a caption's reading time
+EXPORT_FILTERS = "SubRip (*.srt);;WebVTT (*.vtt);;Text (*.txt);;JSON (*.json)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``subtitler-gui``: the overlay with ``subtitler live``'s options."""
+    from ..cli import main as cli_main
+
+    return cli_main(["live", *(sys.argv[1:] if argv is None else argv)])
+
+
+class EventPump(QObject):
+    """Moves engine events from a queue.Queue to Qt signals in the GUI thread."""
+
+    partial = Signal(str)
+    final = Signal(int, str)  # start_ms, text
+    status = Signal(str)
+    device_error = Signal(str)
+    stopped = Signal()
+
+    def __init__(self, events, parent: QObject | None = None):
+        super().__init__(parent)
+        self.events = events
+        self.timer = QTimer(self, interval=PUMP_MS)
+        self.timer.timeout.connect(self.drain)
+
+    def drain(self) -> None:
+        """Emit a signal for everything queued now (tests call this directly)."""
+        for event in drain(self.events):
+            if isinstance(event, Partial):
+                self.partial.emit(event.text)
+            elif isinstance(event, Final):
+                self.final.emit(event.segment.start_ms, event.segment.text)
+            elif isinstance(event, Status):
+                self.status.emit(event.text)
+            elif isinstance(event, DeviceError):
+                self.device_error.emit(event.message)
+            elif isinstance(event, Overflow):
+                self.status.emit(f"too slow: {event.dropped_blocks} block(s) of audio skipped")
+            elif isinstance(event, Stopped):
+                self.stopped.emit()
+
+
+def source_choices(extra: tuple[str, str] | None = None) -> list[tuple[str, str]]:
+    """``(key, label)`` for the tray: microphone, system audio, each input device (and a file)."""
+    choices = [("mic", "Default microphone"), ("system", "System audio (what the computer plays)")]
+    try:
+        choices += [(f"device:{d.name}", d.name) for d in input_devices() if not d.is_monitor]
+    except SubtitlerError:
+        pass  # no PortAudio: the two entries above will report why when chosen
+    return choices + ([extra] if extra else [])
+
+
+def source_for(key: str):
+    if key == "system":
+        return MicrophoneSource(system_audio=True)
+    if key.startswith("device:"):
+        return MicrophoneSource(key.removeprefix("device:"))
+    if key.startswith("file:"):
+        return FileSource(key.removeprefix("file:"))
+    return MicrophoneSource()
+
+
+class Controller(QObject):
+    """Owns the engine, the windows and the settings, and connects them."""
+
+    def __init__(self, options: LiveOptions, store=None):
+        super().__init__()
+        self.options, self.store = options, store if store is not None else open_store()
+        self.settings = load_settings(self.store)
+        self.source_key = self._initial_source()
+        self.engine: Engine = make_engine(options, source_for(self.source_key))
+        self.tray = Tray(QIcon(str(asset_path(ICON))), self)
+        if not self.tray.available:  # nothing could turn click-through off again
+            self.settings = dataclasses.replace(self.settings, click_through=False)
+        self.overlay = CaptionOverlay(self.settings)
+        self.history = HistoryWindow()
+        self.pump = EventPump(self.engine.events, self)
+        self._connect()
+        file_choice = (self.source_key, f"File: {options.input.name}") if options.input else None
+        self.tray.set_sources(source_choices(file_choice), self.source_key)
+        self.tray.set_click_through(self.settings.click_through)
+
+    def _initial_source(self) -> str:
+        """Command-line choices win for this run; otherwise the one saved last time."""
+        o = self.options
+        if o.input is not None:
+            return f"file:{o.input}"
+        if o.system_audio:
+            return "system"
+        if o.device is not None:
+            return f"device:{o.device}"
+        return self.settings.source
+
+    def _connect(self) -> None:
+        p, t, o = self.pump, self.tray, self.overlay
+        p.partial.connect(self._on_partial)
+        p.final.connect(self._on_final)
+        p.status.connect(o.show_status)
+        p.device_error.connect(self._on_device_error)
+        t.pause_toggled.connect(self._on_pause)
+        t.source_chosen.connect(self._on_source)
+        t.click_through_toggled.connect(self._on_click_through)
+        t.history_requested.connect(self.history.show)
+        t.export_requested.connect(self._on_export)
+        t.settings_requested.connect(self._on_settings)
+        t.quit_requested.connect(QApplication.quit)
+        o.menu_requested.connect(lambda pos: t.menu.popup(pos))
+        o.geometry_changed.connect(self._on_geometry)
+        # One application-wide shortcut (two with the same keys would be ambiguous and never fire):
+        # it works while any Subtitler window has focus, which a click-through overlay cannot.
+        shortcut = QShortcut(QKeySequence(CLICK_THROUGH_SHORTCUT), o)
+        shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        shortcut.activated.connect(t.click_action.trigger)
+
+    def start(self) -> None:
+        screen = QGuiApplication.primaryScreen()
+        self.overlay.place(screen.availableGeometry(), screen.availableVirtualGeometry())
+        self.overlay.show()
+        self.engine.start()
+        self.pump.timer.start()
+
+    def shutdown(self) -> None:
+        self.pump.timer.stop()
+        finish_session(self.engine, self.options)
+        self._save()
+
+    def _on_partial(self, text: str) -> None:
+        self.overlay.show_status("")
+        self.overlay.show_partial(text)
+
+    def _on_final(self, start_ms: int, text: str) -> None:
+        self.overlay.show_status("")
+        self.overlay.show_final(text)
+        self.history.add(start_ms, text)
+
+    def _on_device_error(self, message: str) -> None:
+        self.overlay.show_status(f"audio input problem: {message}")
+        self.tray.notify("Subtitler", message)
+
+    def _on_pause(self, paused: bool) -> None:
+        if paused:
+            self.engine.pause()
+        else:
+            self.engine.resume()
+
+    def _on_source(self, key: str) -> None:
+        self.source_key = key
+        self.engine.switch_source(source_for(key))
+        self.engine.start()  # no-op while running; restarts after a replayed file ended
+        if not key.startswith("file:"):
+            self._update(source=key)
+
+    def _on_click_through(self, on: bool) -> None:
+        self.overlay.set_click_through(on)
+        self._update(click_through=on)
+
+    def _on_geometry(self, rect: QRect) -> None:
+        self._update(x=rect.x(), y=rect.y(), width=rect.width(), height=rect.height())
+
+    def _on_settings(self) -> None:
+        dialog = SettingsDialog(self.settings)
+        dialog.changed.connect(self.overlay.apply)
+        if dialog.exec():
+            self._update(**{f: getattr(dialog.settings, f) for f in STYLE_FIELDS})
+        self.overlay.apply(self.settings)
+
+    def _on_export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(None, "Export session", "session.srt", EXPORT_FILTERS)
+        if not path:
+            return
+        try:
+            export_session(self.engine.session.path, path)
+        except (SubtitlerError, OSError) as exc:
+            QMessageBox.warning(None, "Subtitler", f"Could not export the session: {exc}")
+
+    def _update(self, **change) -> None:
+        self.settings = dataclasses.replace(self.settings, **change)
+        self._save()
+
+    def _save(self) -> None:
+        save_settings(self.store, self.settings)
+
+
+STYLE_FIELDS = ("font_family", "font_size", "text_color", "text_opacity", "background_color",
+                "background_opacity", "outline", "lines")
+
+
+def run(options: LiveOptions, store=None) -> int:
+    """Show the overlay and caption ``options``' source until Quit (or Ctrl-C in the terminal)."""
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("Subtitler")
+    app.setDesktopFileName("subtitler")
+    app.setWindowIcon(QIcon(str(asset_path(ICON))))
+    app.setQuitOnLastWindowClosed(False)  # closing the history window must not end the app
+    try:
+        controller = Controller(options, store)
+    except SubtitlerError as exc:  # started from a desktop menu, stderr is nowhere to be seen
+        QMessageBox.critical(None, "Subtitler", str(exc))
+        raise
+    signal.signal(signal.SIGINT, lambda *_: app.quit())  # runs between pump ticks
+    controller.start()
+    try:
+        return app.exec()
+    finally:
+        controller.shutdown()

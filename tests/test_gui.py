@@ -1,0 +1,196 @@
+"""The overlay, its line builder and settings, offscreen: no display, no audio, no sleeps."""
+import dataclasses
+import os
+import queue
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before Qt is imported: never open a real window
+
+import pytest
+
+pytest.importorskip("PySide6.QtWidgets", reason="PySide6 (the 'gui' extra) or its system libraries are missing")
+
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from subtitler.engine import DeviceError, Status  # noqa: E402
+from subtitler.gui.app import Controller, EventPump  # noqa: E402
+from subtitler.gui.overlay import TAIL_DIM, CaptionOverlay  # noqa: E402
+from subtitler.gui.rollup import RollUp  # noqa: E402
+from subtitler.gui.settings import OverlaySettings, load_settings, open_store, save_settings  # noqa: E402
+from subtitler.live import LiveOptions  # noqa: E402
+from subtitler.results import Final, Partial, Segment, Word  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def app():
+    return QApplication.instance() or QApplication([])
+
+
+def final(text, start_ms=0):
+    words = tuple(Word(w, start_ms + 300 * i, start_ms + 300 * i + 250, 0.9) for i, w in enumerate(text.split()))
+    return Final(Segment(words))
+
+
+def lines(overlay):
+    return overlay.document().toPlainText().split("\n")
+
+
+def fragments(overlay):
+    """(text, alpha) of every formatted run in the caption document."""
+    out, block = [], overlay.document().begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            frag = it.fragment()
+            out.append((frag.text(), frag.charFormat().foreground().color().alphaF()))
+            it += 1
+        block = block.next()
+    return out
+
+
+@pytest.fixture
+def controller(app, tmp_path, model_file, speech_wav):
+    options = LiveOptions(input=speech_wav, model=model_file, session_dir=tmp_path)
+    c = Controller(options, store=open_store(tmp_path / "settings.ini"))
+    c.overlay.resize(900, c.overlay.min_height())
+    yield c
+    c.engine.stop()
+    c.engine.session.close()
+
+
+def test_overlay_shows_partial_then_final_from_events(controller, app):
+    events, overlay = controller.engine.events, controller.overlay
+    for e in (Status("listening: test"), Partial("hello", ()), Partial("hello wor", ())):
+        events.put(e)
+    controller.pump.drain()
+    app.processEvents()
+    assert lines(overlay)[-1] == "hello wor" and overlay.status == ""
+    assert fragments(overlay) == [("hello wor", pytest.approx(TAIL_DIM, abs=0.01))]  # all tentative: dimmed
+    events.put(final("hello world"))
+    events.put(Partial("how are", ()))
+    controller.pump.drain()
+    assert lines(overlay)[-1] == "hello world how are"
+    assert fragments(overlay) == [("hello world", 1.0), (" how are", pytest.approx(TAIL_DIM, abs=0.01))]
+    assert controller.history.toPlainText() == "[00:00:00] hello world"
+
+
+def test_device_error_and_status_are_shown(controller):
+    controller.engine.events.put(DeviceError("fake mic unplugged"))
+    controller.pump.drain()
+    assert "fake mic unplugged" in controller.overlay.status
+    controller.engine.events.put(Status("listening: fake mic"))
+    controller.pump.drain()
+    assert controller.overlay.status == "listening: fake mic"
+
+
+def test_roll_up_keeps_at_most_n_lines(app):
+    overlay = CaptionOverlay(OverlaySettings(lines=3, width=300, font_size=20))
+    overlay.resize(300, overlay.min_height())
+    for i in range(40):
+        overlay.show_final(f"segment number {i} ends")
+        assert overlay.document().blockCount() == 3
+    shown = lines(overlay)
+    assert shown[-1].endswith("39 ends") and "segment number 30" not in " ".join(shown)
+
+
+def test_painted_overlay_is_translucent_with_visible_text(app):
+    overlay = CaptionOverlay(OverlaySettings(background_color="#000000", background_opacity=0.5))
+    overlay.resize(600, overlay.min_height())
+    overlay.show_final("HELLO WORLD")
+    image = overlay.grab().toImage()
+    corner = image.pixelColor(image.width() // 2, 3)
+    assert 0.4 < corner.alphaF() < 0.6
+    bright = sum(image.pixelColor(x, y).lightness() > 200
+                 for x in range(0, image.width(), 2) for y in range(0, image.height(), 2))
+    assert bright > 20
+
+
+def test_overlay_placement(app):
+    from PySide6.QtCore import QRect
+
+    screen, desktop = QRect(0, 0, 1280, 720), QRect(0, 0, 3200, 1080)
+    overlay = CaptionOverlay(OverlaySettings(x=2000, y=500, width=800))  # saved on a second monitor
+    overlay.place(screen, desktop)
+    assert (overlay.x(), overlay.y(), overlay.width()) == (2000, 500, 800)
+    overlay.place(screen)  # that monitor is gone: centred near the bottom of the screen
+    assert abs(overlay.geometry().center().x() - 640) <= 2 and overlay.geometry().bottom() < 720 - 720 // 12
+
+
+def test_committed_words_never_move():
+    roll = RollUp(lines=5, width=20)
+    roll.commit("one two three four five")
+    committed = [line.committed for line in roll.view()]
+    assert committed == ["", "", "", "one two three four", "five"]  # the newest line at the bottom
+    for guess in ("six", "six seven", "sx", "six seven eight"):
+        roll.tentative(guess)
+        assert [line.committed for line in roll.view()] == committed
+        assert roll.view()[-1].tentative == guess
+
+
+def test_view_never_jumps_down_when_the_guess_shrinks():
+    roll = RollUp(lines=2, width=20)
+    roll.commit("the quick brown fox")
+    roll.tentative("jumps over the lazy dog again")
+    assert [line.text for line in roll.view()] == ["jumps over the lazy", "dog again"]
+    roll.tentative("jumps")  # one line fewer is needed now
+    assert [line.text for line in roll.view()] == ["jumps", ""]  # stays put instead of moving down
+    roll.commit("jumps high")
+    assert [line.text for line in roll.view()] == ["jumps high", ""]
+
+
+def test_roll_up_relayout_shows_newest_lines():
+    roll = RollUp(lines=1, width=10)
+    for w in "a b c d e f g h".split():
+        roll.commit(w)
+    roll.relayout(width=100)
+    assert roll.view()[0].text == "a b c d e f g h"
+
+
+def test_settings_persist_across_instances(app, tmp_path):
+    path = tmp_path / "settings.ini"
+    changed = OverlaySettings(font_family="DejaVu Serif", font_size=40, text_color="#ffcc00", text_opacity=0.8,
+                              background_opacity=0.25, outline=0, lines=3, x=10, y=20, width=700, height=150,
+                              source="system", click_through=True)
+    save_settings(open_store(path), changed)
+    assert load_settings(open_store(path)) == changed
+    store = open_store(path)
+    store.setValue("font_size", "huge")  # a damaged value falls back to its default
+    store.setValue("lines", 99)  # out of range: clamped
+    loaded = load_settings(store)
+    assert loaded.font_size == OverlaySettings().font_size and loaded.lines == 10
+    assert dataclasses.replace(loaded, font_size=40, lines=3) == changed
+
+
+def test_controller_saves_what_the_user_changes(controller, tmp_path):
+    controller.tray.click_action.setEnabled(True)  # offscreen has no tray; pretend it has
+    controller.tray.click_action.trigger()
+    assert controller.overlay.windowFlags() & Qt.WindowType.WindowTransparentForInput
+    controller.tray.source_chosen.emit("mic")
+    controller.engine.stop()
+    saved = load_settings(open_store(tmp_path / "settings.ini"))
+    assert saved.click_through and saved.source == "mic"
+
+
+def test_pump_without_engine(app):
+    events = queue.Queue()
+    pump = EventPump(events)
+    got = []
+    pump.partial.connect(got.append)
+    events.put(Partial("a b", ()))
+    pump.drain()
+    assert got == ["a b"]
+
+
+def test_settings_dialog_previews_and_cancel_reverts(app):
+    from PySide6.QtWidgets import QSpinBox
+
+    from subtitler.gui.settings import SettingsDialog
+
+    dialog = SettingsDialog(OverlaySettings(lines=2))
+    seen = []
+    dialog.changed.connect(seen.append)
+    lines_box = [box for box in dialog.findChildren(QSpinBox) if box.maximum() == 10 and box.minimum() == 1][0]
+    lines_box.setValue(4)
+    assert seen[-1].lines == 4 and dialog.settings.lines == 4
+    dialog.reject()
+    assert seen[-1] == OverlaySettings(lines=2) and dialog.settings.lines == 2
