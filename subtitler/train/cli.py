@@ -99,7 +99,7 @@ def _add_eval(sub) -> None:
     p.add_argument("--model", type=Path, help="checkpoint (default: the bundled model)")
     p.add_argument("--split", default=None, help="only utterances of this split (e.g. test)")
     p.add_argument("--by", choices=["engine", "voice"], default="engine", help="breakdown field")
-    p.add_argument("--limit", type=int, default=0, help="at most this many utterances (0 = all)")
+    p.add_argument("--limit", type=int, default=0, help="a fixed random sample of this many utterances (0 = all)")
     p.add_argument("--peers", action=argparse.BooleanOptionalAction, default=True,
                    help="also run Whisper tiny.en and PocketSphinx where installed")
     p.add_argument("--json", type=Path, help="also write the results as JSON here")

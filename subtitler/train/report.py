@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
 
 from ..checkpoint import load_checkpoint
 from .datasets import load_corpus
@@ -43,8 +44,8 @@ def run_eval(args) -> int:
     utts = [u for spec in args.corpora for u in load_corpus(spec)]
     if args.split:
         utts = [u for u in utts if u.split == args.split]
-    if args.limit:
-        utts = utts[: args.limit]
+    if args.limit and args.limit < len(utts):
+        utts = random.Random(0).sample(utts, args.limit)  # a fixed sample across voices
     if not utts:
         print("no utterances to evaluate")
         return 1
