@@ -134,6 +134,9 @@ def _add_live(sub) -> None:
                    help="when the run ends, write the session to OUT (.srt, .vtt, .txt or .json)")
     p.add_argument("--model", metavar="PATH", type=Path, help="model checkpoint (default: the bundled model)")
     p.add_argument("--threads", type=int, default=1, metavar="N", help="CPU threads for the model (default 1)")
+    p.add_argument("--int8", action="store_true", help="int8 GRU weights: less CPU, same accuracy")
+    p.add_argument("--decoder", choices=("greedy", "beam", "auto"), default="greedy",
+                   help="greedy (default, lowest latency), beam (word language model), auto (beam if installed)")
     p.set_defaults(run=_run_live)
 
 
@@ -209,7 +212,8 @@ def _run_live(args) -> int:
         probe_duration(args.input)  # an unreadable file is a one-line MediaError now, not a retry loop
     device = int(args.device) if args.device and args.device.isdigit() else args.device
     options = LiveOptions(device=device, system_audio=args.system_audio, input=args.input,
-                          model=args.model, threads=args.threads, export=args.export)
+                          model=args.model, threads=args.threads, export=args.export,
+                          decoder=args.decoder, int8=args.int8)
     if args.no_gui:
         return run_in_terminal(options)
     try:

@@ -332,3 +332,15 @@ def test_cli_devices_marks_default_and_monitor(monkeypatch, capsys):
     assert main(["devices"]) == 0
     rows = capsys.readouterr().out.splitlines()[1:]
     assert rows[0].startswith("*  0  Fake Mic") and rows[1].endswith("system audio") and len(rows) == 2
+
+
+def test_live_options_choose_decoder_and_int8(model_file):
+    from subtitler.lm import beam_available
+    from subtitler.live import LiveOptions, load_recognizer
+
+    greedy = load_recognizer(LiveOptions(model=model_file))
+    assert greedy.decoder is None
+    int8 = load_recognizer(LiveOptions(model=model_file, int8=True))
+    assert int8.model is not greedy.model
+    if beam_available():
+        assert load_recognizer(LiveOptions(model=model_file, decoder="beam")).decoder is not None
