@@ -167,7 +167,8 @@ def judge(opts: Options, res: Results) -> None:
     ok = same(res.accuracy[q]) and speed(q) >= 1.1
     res.verdicts[q] = ("kept, opt-in: `--int8`, `Recognizer(bundle, quantize=True)`" if ok
                        else f"not kept: {'accuracy changed' if not same(res.accuracy[q]) else 'not faster'}")
-    res.verdicts["subtitler greedy int8/2"] = f"x{speed('subtitler greedy int8/2'):.2f}"
+    q2 = speed("subtitler greedy int8/2") / speed(q)
+    res.verdicts["subtitler greedy int8/2"] = f"x{q2:.2f} vs int8 on 1 thread: {'kept' if q2 >= 1.2 else 'not kept'}"
     for chunk in (320, 640):
         key, name = f"subtitler greedy, {chunk} ms chunks/1", f"subtitler greedy, {chunk} ms chunks"
         extra = res.latency[name].partial_p50_ms - lat.partial_p50_ms

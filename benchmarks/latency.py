@@ -57,6 +57,7 @@ class LatencyRun:
     chunk_ms: int
     utterances: int
     words: int  # reference words recognised exactly and timed
+    reference_words: int  # all words of the utterances
     partial_p50_ms: float  # every recognised word, vs its forced-aligned end
     partial_p90_ms: float
     last_partial_p50_ms: float  # last word of each utterance, vs the acoustic end of speech
@@ -229,6 +230,6 @@ def measure(label: str, system: str, model: str, chunk_ms: int = 160, limit: int
         final += [f] if f is not None else []
         costs += chunk_costs
     anchor = statistics.median(r.ends_ms[-1] - r.speech_end_ms for r in refs)
-    return LatencyRun(label, chunk_ms, len(refs), len(partial), percentile(partial, 50), percentile(partial, 90),
+    return LatencyRun(label, chunk_ms, len(refs), len(partial), sum(len(r.words) for r in refs), percentile(partial, 50), percentile(partial, 90),
                       percentile(last, 50), percentile(final, 50), percentile(final, 90),
                       percentile(costs, 50), anchor)
