@@ -54,6 +54,27 @@ def test_training_resumes(tmp_path):
     assert resumed.step == 8 and len(resumed.losses) == 3
 
 
+def test_warm_start_takes_weights_and_statistics_with_a_fresh_schedule(tmp_path):
+    import pytest
+    import torch
+
+    manifest = tiny_corpus(tmp_path)
+    model = ModelConfig(conv_channels=16, hidden=16, layers=1, lookahead=0)
+    base = dict(train=(str(manifest),), warmup=2, batch_seconds=8.0, eval_every=5, workers=0, augment=False)
+    Trainer(TrainConfig(out=str(tmp_path / "a"), steps=5, model=model, **base)).fit()
+    first = load_checkpoint(tmp_path / "a" / "final.pt")
+    warm = Trainer(TrainConfig(out=str(tmp_path / "b"), steps=3, model=model, init=str(tmp_path / "a" / "final.pt"), **base))
+    assert warm.step == 0 and warm.sched.get_last_lr()[0] < warm.cfg.lr  # a new warm-up
+    for name, value in first.model.state_dict().items():
+        assert torch.equal(warm.model.state_dict()[name], value), name
+    assert torch.equal(warm.mean, first.mean) and torch.equal(warm.std, first.std)
+    warm.fit()
+    assert load_checkpoint(tmp_path / "b" / "final.pt").meta["init"].endswith("final.pt")
+    with pytest.raises(SystemExit, match="differs"):
+        Trainer(TrainConfig(out=str(tmp_path / "c"), steps=3, init=str(tmp_path / "a" / "final.pt"),
+                            model=ModelConfig(conv_channels=16, hidden=24, layers=1, lookahead=0), **base))
+
+
 def test_evaluation_decodes_whole_and_streamed_alike(tmp_path, bundle):
     from subtitler.train.datasets import load_corpus
     from subtitler.train.evaluate import breakdown, evaluate_model

@@ -23,7 +23,7 @@ import torch
 import torch.distributed as dist
 import torchaudio
 
-from ..checkpoint import Bundle, save_checkpoint
+from ..checkpoint import Bundle, load_checkpoint, save_checkpoint
 from ..config import FeatureConfig, ModelConfig
 from ..features import FeatureExtractor, running_mean_subtract, _cmn_decay
 from ..model import AcousticModel, count_parameters
@@ -53,6 +53,7 @@ class TrainConfig:
     workers: int = 1  # data loader processes
     eval_every: int = 500  # steps between validations and checkpoints
     seed: int = 1
+    init: str = ""  # warm start: weights (and feature statistics) of this checkpoint; fresh optimiser and schedule
 
 
 def cosine_lr(step: int, cfg: TrainConfig) -> float:
@@ -88,12 +89,17 @@ class Trainer:
         self.decay = _cmn_decay(cfg.features)
         self.step, self.best_cer, self.train_seconds = 0, float("inf"), 0.0
         self.losses: list[float] = []  # training loss of every step of this process
-        self._resume()
+        if not self._resume() and cfg.init:
+            self._warm_start(cfg.init)
 
     def _statistics(self) -> tuple[torch.Tensor, torch.Tensor]:
         path = self.out / "stats.pt"
         if not path.exists() and self.rank == 0:
-            mean, std = feature_statistics(self.data.train, self.cfg.features)
+            if self.cfg.init:  # the warm-started weights expect the statistics they were trained with
+                bundle = load_checkpoint(self.cfg.init)
+                mean, std = bundle.mean, bundle.std
+            else:
+                mean, std = feature_statistics(self.data.train, self.cfg.features)
             torch.save({"mean": mean, "std": std}, path)
         _barrier()
         stats = torch.load(path, weights_only=True)
@@ -105,10 +111,10 @@ class Trainer:
             return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids)
         return model
 
-    def _resume(self) -> None:
+    def _resume(self) -> bool:
         path = self.out / "last.pt"
         if not path.exists():
-            return
+            return False
         state = torch.load(path, map_location=self.device, weights_only=True)
         self.model.load_state_dict(state["model"])
         self.opt.load_state_dict(state["opt"])
@@ -116,6 +122,18 @@ class Trainer:
         self.step, self.best_cer = state["step"], state["best_cer"]
         self.train_seconds = state.get("train_seconds", 0.0)
         self.log(f"resumed from {path} at step {self.step}")
+        return True
+
+    def _warm_start(self, path: str) -> None:
+        """Start from a trained checkpoint's weights (same architecture) with a new optimiser and LR cycle."""
+        bundle = load_checkpoint(path)
+        ours = dataclasses.replace(bundle.model.config, dropout=self.model.config.dropout)
+        if ours != self.model.config:
+            raise SystemExit(f"--init {path}: its model {bundle.model.config} differs from {self.model.config}; "
+                             "pass the same --model-* options")
+        self.model.load_state_dict(bundle.model.state_dict())
+        self.train_seconds = float(bundle.meta.get("train_seconds", 0.0))
+        self.log(f"warm start from {path} (step {bundle.meta.get('step', '?')} of its run)")
 
     def normalise(self, feats: torch.Tensor) -> torch.Tensor:
         """Raw log-mel (B, T, F) -> the runtime's normalised features."""
@@ -195,7 +213,7 @@ class Trainer:
         model = AcousticModel(self.model.config)
         model.load_state_dict({k: v.cpu() for k, v in self.model.state_dict().items()})
         meta = {"step": self.step, "train_seconds": round(self.train_seconds), "train_hours": round(self.data.train_hours, 2),
-                "corpora": list(self.cfg.train), **scores}
+                "corpora": list(self.cfg.train), **({"init": self.cfg.init} if self.cfg.init else {}), **scores}
         save_checkpoint(path, Bundle(model, self.cfg.features, self.vocab, self.mean, self.std, meta))
 
     def _save_state(self) -> None:
