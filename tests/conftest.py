@@ -10,7 +10,7 @@ import torch
 
 from subtitler.checkpoint import Bundle, save_checkpoint
 from subtitler.config import FeatureConfig, ModelConfig
-from subtitler.model import AcousticModel
+from subtitler.model import AcousticModel, ModelState
 from subtitler.vocab import Vocab
 
 TINY = ModelConfig(conv_channels=32, hidden=48, layers=2, lookahead=2, dropout=0.0)
@@ -26,6 +26,42 @@ def tiny_bundle(seed: int = 0, blank_bias: float = 2.5) -> Bundle:
     features = FeatureConfig()
     return Bundle(model, features, Vocab(), torch.full((80,), -8.0), torch.full((80,), 3.0),
                   {"time_offset_ms": 0})
+
+
+class MatrixModel(torch.nn.Module):
+    """A stand-in acoustic model that emits the rows of a fixed (T, vocab) log-probability matrix,
+    one per 4 feature frames (40 ms, like the real model), then blanks; streaming like the real one."""
+
+    def __init__(self, log_probs: torch.Tensor):
+        super().__init__()
+        self.config = ModelConfig(vocab_size=log_probs.shape[1])
+        self.rows = log_probs
+
+    @classmethod
+    def from_labels(cls, labels: list[int], vocab_size: int = 29) -> "MatrixModel":
+        """One certain label per 40 ms frame."""
+        model = cls(torch.zeros(0, vocab_size))
+        model.script(labels)
+        return model
+
+    def script(self, labels: list[int]) -> None:
+        """From now on emit these labels, one certain label per 40 ms frame."""
+        self.rows = torch.full((len(labels), self.config.vocab_size), -20.0)
+        self.rows[torch.arange(len(labels)), torch.tensor(labels, dtype=torch.long)] = 0.0
+
+    def initial_state(self, batch=1):
+        z = torch.zeros(0)
+        return ModelState(z, z, torch.zeros(1), z)
+
+    def forward(self, feats, state, final=False):
+        done, pending = int(state.gru.item()), state.conv1.numel() + feats.shape[1]
+        n = pending // 4
+        blank = torch.full((self.config.vocab_size,), -20.0)
+        blank[0] = 0.0
+        rows = [self.rows[done + t] if done + t < len(self.rows) else blank for t in range(n)]
+        lp = torch.stack(rows).unsqueeze(0) if rows else torch.zeros(1, 0, self.config.vocab_size)
+        rest = torch.zeros(pending - 4 * n)
+        return lp, ModelState(rest, state.conv2, torch.tensor([float(done + n)]), state.ahead)
 
 
 def speechlike(seconds: float, seed: int = 0, rate: int = 16_000) -> np.ndarray:

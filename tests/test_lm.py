@@ -12,15 +12,14 @@ import torch
 
 pytest.importorskip("flashlight.lib.text.decoder", reason="flashlight-text not installed: pip install 'subtitler[lm]'")
 
-from subtitler.config import EndpointConfig, ModelConfig  # noqa: E402
+from subtitler.config import EndpointConfig  # noqa: E402
 from subtitler.glossary import Glossary  # noqa: E402
 from subtitler.lm import BeamConfig, BeamSearch, beam_available  # noqa: E402
-from subtitler.model import ModelState  # noqa: E402
 from subtitler.results import Final, Partial  # noqa: E402
 from subtitler.stream import Recognizer  # noqa: E402
 from subtitler.vocab import Vocab  # noqa: E402
 
-from conftest import speechlike, tiny_bundle  # noqa: E402
+from conftest import MatrixModel, speechlike, tiny_bundle  # noqa: E402
 
 VOCAB = Vocab()
 UNIGRAMS = {"the": -0.5, "cat": -1.0, "bat": -3.0, "sat": -1.5, "on": -1.0, "mat": -2.0}
@@ -125,28 +124,6 @@ def test_chunked_decoding_equals_whole(files, seed):
         stream.partial()
         i += n
     assert whole and stream.close() == whole
-
-
-class MatrixModel(torch.nn.Module):
-    """Emits the rows of a fixed (T, vocab) log-probability matrix, one per 4 feature frames."""
-
-    def __init__(self, log_probs: torch.Tensor):
-        super().__init__()
-        self.config = ModelConfig(vocab_size=log_probs.shape[1])
-        self.rows = log_probs
-
-    def initial_state(self, batch=1):
-        z = torch.zeros(0)
-        return ModelState(z, z, torch.zeros(1), z)
-
-    def forward(self, feats, state, final=False):
-        done, pending = int(state.gru.item()), state.conv1.numel() + feats.shape[1]
-        n = pending // 4
-        blank = torch.full((len(VOCAB),), -20.0)
-        blank[0] = 0.0
-        rows = [self.rows[done + t] if done + t < len(self.rows) else blank for t in range(n)]
-        lp = torch.stack(rows).unsqueeze(0) if rows else torch.zeros(1, 0, len(VOCAB))
-        return lp, ModelState(torch.zeros(pending - 4 * n), state.conv2, torch.tensor([float(done + n)]), state.ahead)
 
 
 def run(recognizer, samples, rng=None):

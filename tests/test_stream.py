@@ -4,12 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from subtitler.config import EndpointConfig, ModelConfig
-from subtitler.model import ModelState
+from subtitler.config import EndpointConfig
 from subtitler.results import Final, Partial, Silence
 from subtitler.stream import Recognizer
 
-from conftest import speechlike, tiny_bundle
+from conftest import MatrixModel, speechlike, tiny_bundle
 
 
 def run(recognizer, samples, rng=None):
@@ -46,31 +45,9 @@ def test_words_have_ordered_integer_times(bundle):
     assert all(isinstance(w.start_ms, int) and 0 <= w.confidence <= 1 for w in words)
 
 
-class ScriptedModel(torch.nn.Module):
-    """Emits one scripted label per 4 feature frames (40 ms), like the real model's frame rate."""
-
-    def __init__(self, labels, vocab_size=29):
-        super().__init__()
-        self.config = ModelConfig(vocab_size=vocab_size)
-        self.labels = labels
-
-    def initial_state(self, batch=1):
-        z = torch.zeros(0)
-        return ModelState(z, z, torch.zeros(1), z)
-
-    def forward(self, feats, state, final=False):
-        done, pending = int(state.gru.item()), state.conv1.numel() + feats.shape[1]
-        n = pending // 4
-        lp = torch.full((1, n, self.config.vocab_size), -20.0)
-        for t in range(n):
-            lp[0, t, self.labels[done + t] if done + t < len(self.labels) else 0] = 0.0
-        rest = torch.zeros(pending - 4 * n)
-        return lp, ModelState(rest, state.conv2, torch.tensor([done + n], dtype=torch.float), state.ahead)
-
-
 def scripted_recognizer(text_frames, **endpoint):
     bundle = tiny_bundle()
-    bundle.model = ScriptedModel(text_frames)
+    bundle.model = MatrixModel.from_labels(text_frames)
     return Recognizer(bundle, EndpointConfig(**endpoint)), bundle.vocab
 
 
@@ -81,7 +58,7 @@ def labels(vocab, pattern):
 
 def test_blank_run_ends_a_segment():
     rec, vocab = scripted_recognizer([], trailing_blank_ms=200)
-    rec.model.labels = labels(vocab, "hi_there" + "." * 6 + "you" + "." * 3)
+    rec.model.script(labels(vocab, "hi_there" + "." * 6 + "you" + "." * 3))
     events = run(rec, np.zeros(16000 * 2, np.float32) + 0.1)
     assert [s.text for s in finals(events)] == ["hi there", "you"]
     first = finals(events)[0]
@@ -90,20 +67,20 @@ def test_blank_run_ends_a_segment():
 
 def test_no_endpoint_inside_short_pause():
     rec, vocab = scripted_recognizer([], trailing_blank_ms=400)
-    rec.model.labels = labels(vocab, "a" + "." * 5 + "_b" + "." * 20)
+    rec.model.script(labels(vocab, "a" + "." * 5 + "_b" + "." * 20))
     assert [s.text for s in finals(run(rec, np.full(16000, 0.1, np.float32)))] == ["a b"]
 
 
 def test_long_segment_is_cut_at_a_word_gap():
     rec, vocab = scripted_recognizer([], trailing_blank_ms=10_000, max_segment_ms=200)
-    rec.model.labels = labels(vocab, "abcdef_.ghij_.klm")
+    rec.model.script(labels(vocab, "abcdef_.ghij_.klm"))
     texts = [s.text for s in finals(run(rec, np.full(16000, 0.1, np.float32)))]
     assert texts == ["abcdef", "ghij", "klm"]
 
 
 def test_partials_grow_then_final(bundle):
     rec, vocab = scripted_recognizer([], trailing_blank_ms=200)
-    rec.model.labels = labels(vocab, "ok_go" + "." * 8)
+    rec.model.script(labels(vocab, "ok_go" + "." * 8))
     stream, events = rec.new_stream(), []
     samples = np.full(16000, 0.1, np.float32)
     for i in range(0, samples.size, 640):
