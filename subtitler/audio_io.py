@@ -4,7 +4,9 @@ Decoding and resampling use PyAV, which bundles its own FFmpeg (every common
 container and codec) and libswresample, whose resampler keeps its filter state
 between calls, so a long file is converted chunk by chunk without ever being
 loaded whole and without seams at chunk edges. The same :class:`Resampler`
-converts live input from a sound card.
+converts live input from a sound card. Without PyAV (a bare training machine),
+16-bit WAV files still read through :mod:`wave` in the training code, and
+anything else raises :class:`MediaError`.
 """
 from __future__ import annotations
 
@@ -12,8 +14,12 @@ from collections.abc import Iterator
 import wave
 from pathlib import Path
 
-import av
 import numpy as np
+
+try:
+    import av
+except ImportError:  # pragma: no cover - every app install has PyAV; bare GPU training hosts may not
+    av = None
 
 from .config import SAMPLE_RATE
 from .errors import MediaError
@@ -90,6 +96,8 @@ def read_audio(path: str | Path, rate: int = SAMPLE_RATE) -> np.ndarray:
 
 
 def _open(path: Path) -> av.container.InputContainer:
+    if av is None:
+        raise MediaError(f"{path}: cannot be decoded: PyAV is not installed (pip install av)")
     if not path.exists():
         raise MediaError(f"{path}: no such file")
     if path.is_dir():

@@ -54,6 +54,23 @@ def test_training_resumes(tmp_path):
     assert resumed.step == 8 and len(resumed.losses) == 3
 
 
+def test_time_budget_stops_the_run_and_drives_the_lr_cycle(tmp_path):
+    from subtitler.train.train import cosine_lr
+
+    timed = TrainConfig(train=("x",), out="y", steps=1000, warmup=10, minutes=2.0)
+    assert cosine_lr(5, timed, elapsed=100.0) == 0.6  # warm-up still counts steps
+    assert cosine_lr(500, timed, elapsed=0.0) == 1.0
+    assert abs(cosine_lr(500, timed, elapsed=60.0) - 0.525) < 1e-9  # half the time: half way down
+    assert abs(cosine_lr(20, timed, elapsed=120.0) - 0.05) < 1e-9  # time up: the floor, whatever the step
+    manifest = tiny_corpus(tmp_path)
+    trainer = Trainer(TrainConfig(train=(str(manifest),), out=str(tmp_path / "run"), steps=10_000, warmup=1,
+                                  batch_seconds=8.0, eval_every=10_000, workers=0, augment=False, minutes=0.02,
+                                  model=ModelConfig(conv_channels=16, hidden=16, layers=1, lookahead=0)))
+    trainer.fit()
+    assert 0 < trainer.step < 10_000 and trainer.elapsed >= 1.2
+    assert load_checkpoint(tmp_path / "run" / "final.pt").meta["step"] == trainer.step  # saved at the stop
+
+
 def test_warm_start_takes_weights_and_statistics_with_a_fresh_schedule(tmp_path):
     import pytest
     import torch

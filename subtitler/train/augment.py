@@ -334,7 +334,7 @@ def load_or_make_rir_bank(path: str | Path, n: int = 200, seed: int = 0) -> torc
     """The bank cached in ``path`` (.pt) if it holds ``n`` responses, else a new one saved there."""
     path = Path(path)
     if path.exists():
-        bank = torch.load(path, weights_only=True)
+        bank = torch.load(path, weights_only=True).float()  # a bank may travel as float16
         if bank.shape[0] == n:
             return bank
     bank = make_rir_bank(n, seed)

@@ -18,6 +18,8 @@ commands:
   eval      WER/CER of a model, whole and streamed, greedy and/or beam+LM, with peers
   tunelm    tune the beam search's LM weight and word score on a valid split
   calibrate measure word timing against known speech edges; store the delay
+  pack      squeeze a corpus into a few Opus files to carry to a GPU host
+  unpack    turn a pack back into WAV files and a manifest (on the GPU host)
 
 Typical sequence (see README "Training"):
   subtitler-train text --out runs/text
@@ -28,13 +30,15 @@ Typical sequence (see README "Training"):
 
 DELEGATED = {"text": "subtitler.train.text", "synth": "subtitler.train.synth",
              "realdev": "subtitler.train.realdev", "calibrate": "subtitler.train.calibrate",
-             "tunelm": "subtitler.train.tunelm"}
+             "tunelm": "subtitler.train.tunelm", "pack": "subtitler.train.pack",
+             "unpack": "subtitler.train.pack:main_unpack"}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in DELEGATED:
-        return importlib.import_module(DELEGATED[argv[0]]).main(argv[1:])
+        module, _, func = DELEGATED[argv[0]].partition(":")
+        return getattr(importlib.import_module(module), func or "main")(argv[1:])
     parser = argparse.ArgumentParser(prog="subtitler-train", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

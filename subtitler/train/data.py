@@ -21,6 +21,7 @@ from ..vocab import Vocab
 from .datasets import Utterance, bucket_batches, load_corpus
 
 VALID_LIMIT = 400  # validation utterances scored at each evaluation
+LOADER_MIN_BATCHES = 200  # per process and loader: fewer restarts of the worker processes on a fast GPU
 
 
 def load_wave(path: str, rate: int = 16_000) -> torch.Tensor:
@@ -98,14 +99,17 @@ class SpeechData:
 
     def loader(self, epoch: int, rank: int = 0, world: int = 1):
         rng = random.Random(self.cfg.seed + epoch)
-        batches = bucket_batches(self.train, self.cfg.batch_seconds, rng)
+        batches = []
+        while len(batches) < LOADER_MIN_BATCHES * world:  # several shuffled passes over a small corpus
+            batches += bucket_batches(self.train, self.cfg.batch_seconds, rng)
         per_rank = len(batches) // world
         mine = batches[rank * per_rank:(rank + 1) * per_rank]
         data = BatchSet(self.train, mine, self.vocab, self.cfg.features, self.augmenter,
                         seed=self.cfg.seed + 7919 * epoch + rank)
         return torch.utils.data.DataLoader(
             data, batch_size=None, shuffle=False, num_workers=self.cfg.workers,
-            persistent_workers=False, prefetch_factor=4 if self.cfg.workers else None)
+            persistent_workers=False, prefetch_factor=4 if self.cfg.workers else None,
+            pin_memory=torch.cuda.is_available())
 
     def valid_batches(self):
         batches = bucket_batches(self.valid, self.cfg.batch_seconds, random.Random(0))

@@ -54,13 +54,22 @@ class TrainConfig:
     eval_every: int = 500  # steps between validations and checkpoints
     seed: int = 1
     init: str = ""  # warm start: weights (and feature statistics) of this checkpoint; fresh optimiser and schedule
+    minutes: float = 0.0  # > 0: stop after this many minutes of training; the LR cycle then follows the clock
 
 
-def cosine_lr(step: int, cfg: TrainConfig) -> float:
-    """Multiplier of the peak LR: linear warm-up, then cosine decay to 5%."""
+def cosine_lr(step: int, cfg: TrainConfig, elapsed: float = 0.0) -> float:
+    """Multiplier of the peak LR: linear warm-up, then cosine decay to 5% at ``cfg.steps``.
+
+    With a time budget (``cfg.minutes``) the decay follows ``elapsed`` training
+    seconds instead, so a run on a machine of unknown speed (a GPU lease) still
+    ends its cycle exactly when its time is up.
+    """
     if step < cfg.warmup:
         return (step + 1) / cfg.warmup
-    progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
+    if cfg.minutes > 0:
+        progress = min(1.0, elapsed / (60 * cfg.minutes))
+    else:
+        progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
     return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
 
 
@@ -79,8 +88,9 @@ class Trainer:
         self.mean, self.std = self._statistics()
         self.model = AcousticModel(dataclasses.replace(cfg.model, vocab_size=len(self.vocab))).to(self.device)
         self.net = self._wrap(self.model)
+        self.elapsed = 0.0  # training seconds of this run's LR cycle (all ranks agree: rank 0's clock)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: cosine_lr(s, cfg))
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: cosine_lr(s, cfg, self.elapsed))
         self.ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
         self.spec = torch.nn.Sequential(
             torchaudio.transforms.FrequencyMasking(cfg.spec_freq_mask, iid_masks=True),
@@ -121,6 +131,7 @@ class Trainer:
         self.sched.load_state_dict(state["sched"])
         self.step, self.best_cer = state["step"], state["best_cer"]
         self.train_seconds = state.get("train_seconds", 0.0)
+        self.elapsed = state.get("elapsed", 0.0)
         self.log(f"resumed from {path} at step {self.step}")
         return True
 
@@ -162,8 +173,8 @@ class Trainer:
         self.log(f"model {count_parameters(self.model) / 1e6:.2f} M parameters on {self.device}, "
                  f"{len(self.data.train)} training utterances ({self.data.train_hours:.1f} h), world {self.world}")
         progress = _progress(cfg.steps, self.step, self.rank == 0)
-        seen, t0, spent = 0.0, time.time(), self.train_seconds
-        while self.step < cfg.steps:
+        seen, t0, spent, cycle = 0.0, time.time(), self.train_seconds, self.elapsed
+        while not self._done():
             for batch in self.data.loader(epoch=self.step, rank=self.rank, world=self.world):
                 self.net.train()
                 loss = self.loss(batch)
@@ -178,14 +189,19 @@ class Trainer:
                 progress.update(1)
                 self.losses.append(loss.item())
                 self.train_seconds = spent + time.time() - t0
+                self.elapsed = _from_rank0(cycle + time.time() - t0)
                 if self.step % 50 == 0:
                     self.log(f"step {self.step} loss {loss.item():.4f} lr {self.sched.get_last_lr()[0]:.2e} "
                              f"speed {seen / (time.time() - t0):.0f}x")
-                if self.step % cfg.eval_every == 0 or self.step >= cfg.steps:
+                done = self._done()
+                if self.step % cfg.eval_every == 0 or done:
                     self.validate_and_save()
-                if self.step >= cfg.steps:
+                if done:
                     break
         progress.close()
+
+    def _done(self) -> bool:
+        return self.step >= self.cfg.steps or 0 < self.cfg.minutes * 60 <= self.elapsed
 
     def validate_and_save(self) -> None:
         if self.rank == 0:
@@ -219,7 +235,7 @@ class Trainer:
     def _save_state(self) -> None:
         state = {"model": self.model.state_dict(), "opt": self.opt.state_dict(),
                  "sched": self.sched.state_dict(), "step": self.step, "best_cer": self.best_cer,
-                 "train_seconds": self.train_seconds}
+                 "train_seconds": self.train_seconds, "elapsed": self.elapsed}
         tmp = self.out / "last.pt.tmp"
         torch.save(state, tmp)
         os.replace(tmp, self.out / "last.pt")
@@ -247,6 +263,15 @@ def _device(rank: int) -> torch.device:
     return torch.device("cpu")
 
 
+def _from_rank0(value: float) -> float:
+    """``value`` as rank 0 has it (so that every process takes the same LR and stops at the same step)."""
+    if not dist.is_initialized():
+        return value
+    t = torch.tensor([value], dtype=torch.float64, device="cuda" if dist.get_backend() == "nccl" else "cpu")
+    dist.broadcast(t, 0)
+    return float(t.item())
+
+
 def _barrier() -> None:
     if dist.is_initialized():
         dist.barrier()
@@ -255,4 +280,5 @@ def _barrier() -> None:
 def _progress(total: int, start: int, show: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, initial=start, unit="step", disable=not show, dynamic_ncols=True)
+    # None: only on a terminal (a log file piped through tee gets the 50-step log lines instead)
+    return tqdm(total=total, initial=start, unit="step", disable=None if show else True, dynamic_ncols=True)
