@@ -55,6 +55,22 @@ def test_planner_is_deterministic(cfg):
     assert [a.job("espeak-ng", k) for k in range(5)] == [b.job("espeak-ng", k) for k in range(5)]
 
 
+def test_short_share_makes_one_to_three_word_spans_of_the_sentences(cfg):
+    import dataclasses
+
+    from subtitler.train.voices import Voice
+
+    voices = [Voice("espeak-ng", "en-us", "GPL-3.0")]
+    short = Planner(dataclasses.replace(cfg, short_share=1.0), "train", voices)
+    texts = [short.job("espeak-ng", k).text for k in range(200)]
+    sentences = ["hello there my friend", "the cat sat on the mat"]
+    assert all(1 <= len(t.split()) <= 3 and any(t in s for s in sentences) for t in texts)
+    assert {len(t.split()) for t in texts} == {1, 2, 3}
+    assert all(short.job("espeak-ng", k).request.text == texts[k] for k in range(5))  # spoken as written
+    whole = Planner(cfg, "train", voices)  # the default: whole sentences only
+    assert {whole.job("espeak-ng", k).text for k in range(10)} == set(sentences)
+
+
 @needs_espeak
 def test_run_writes_manifest_and_resumes(cfg):
     added = run(cfg)

@@ -53,6 +53,7 @@ class SynthConfig:
     rate_range: tuple[float, float] = (0.85, 1.2)  # speaking-rate factor, uniform
     pitch_range: tuple[float, float] = (-2.5, 2.5)  # pitch shift in semitones, uniform
     seed: int = 0  # fixes voice, rate, pitch and sentence of every utterance index
+    short_share: float = 0.0  # share of utterances that say only 1-3 words of their sentence
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ class Planner:
         voice = rng.choice(self.voices[engine])
         offset = zlib.crc32(engine.encode()) % len(self.sentences)
         norm, spoken = self.sentences[(offset + k) % len(self.sentences)]
+        if rng.random() < self.cfg.short_share:
+            norm = spoken = short_span(norm, rng)
         path = self.cfg.out_dir / "wav" / self.split / engine / f"{k // 1000:04d}" / f"{k:07d}.wav"
         req = Request(voice, spoken, rng.uniform(*self.cfg.rate_range), rng.uniform(*self.cfg.pitch_range), path)
         return Job(req, norm, self.split)
@@ -140,6 +143,14 @@ class Planner:
             size = BATCH.get(engine, DEFAULT_BATCH)
             for i in range(0, n, size):
                 yield jobs[i:i + size]
+
+
+def short_span(sentence: str, rng: random.Random) -> str:
+    """1, 2 or 3 consecutive words of a normalised sentence (a one-word answer, a name, a command)."""
+    words = sentence.split()
+    n = min(len(words), rng.choices((1, 2, 3), weights=(5, 3, 2))[0])
+    start = rng.randrange(len(words) - n + 1)
+    return " ".join(words[start:start + n])
 
 
 def _work(batch: list[Job]) -> list[Utterance]:
@@ -254,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"comma list; all: {','.join(FAST_ENGINES + NEURAL_ENGINES)}")
     p.add_argument("--jobs", type=int, default=1, help="worker processes")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--short-share", type=float, default=0.0,
+                   help="share of utterances that say only 1-3 words of their sentence "
+                        "(isolated words; a sentence-only corpus makes a model insert words)")
     p.add_argument("--list-voices", action="store_true", help="print the voice inventory and exit")
     a = p.parse_args(argv)
     if a.list_voices:
@@ -261,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{v.id}\t{'HELD-OUT' if v.held_out else 'train'}\t{v.licence}")
         return 0
     cfg = SynthConfig(a.out, a.text, a.hours, a.valid_minutes, a.test_minutes,
-                      tuple(e for e in a.engines.split(",") if e), a.jobs, seed=a.seed)
+                      tuple(e for e in a.engines.split(",") if e), a.jobs, seed=a.seed,
+                      short_share=a.short_share)
     print(summary(cfg, run(cfg)), flush=True)
     return 0
 
