@@ -30,6 +30,10 @@ def test_select_balances_voices_and_never_takes_test(tmp_path):
     counts = [sum(u.voice == v for u in train) for v in ("e:v0", "e:v1", "e:v2")]
     assert max(counts) - min(counts) <= 1, counts  # voices take turns
     assert select(utts, hours=1.0) == select(utts, hours=1.0)  # deterministic for a seed
+    lone = [Utterance(f"/x/{k}.wav", "one voice", 0.5, "n:solo", "n", "train") for k in range(20)]
+    mixed = [u for u in select(utts + lone, hours=4.0 / 3600) if u.split == "train"]
+    per_engine = [sum(u.engine == e for u in mixed) for e in ("e", "n")]
+    assert min(per_engine) >= 2 and abs(per_engine[0] - per_engine[1]) <= 1, per_engine  # engines take turns
     assert len([u for u in select(utts, hours=1.0) if u.split == "train"]) == 15  # small voices give all they have
 
 

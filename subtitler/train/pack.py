@@ -39,31 +39,41 @@ INDEX = "index.jsonl"
 
 
 def select(utts: list[Utterance], hours: float, seed: int = 0, valid_share: float = 0.05) -> list[Utterance]:
-    """A voice-balanced sample of the train split (about ``hours``) plus valid (``valid_share`` of it).
+    """A balanced sample of the train split (about ``hours``) plus valid (``valid_share`` of it).
 
-    Voices take turns, so a voice with few recordings keeps them all and the
-    rest of the budget goes to the others; the test split is never selected.
+    Engines take turns, and within an engine its voices take turns, so 224
+    espeak-ng variants do not crowd out one neural voice, and a voice with few
+    recordings keeps them all while the rest of the budget goes to the others.
+    The test split is never selected.
     """
     rng = random.Random(seed)
     chosen: list[Utterance] = []
     for split, budget in (("train", hours * 3600), ("valid", hours * 3600 * valid_share)):
-        by_voice: dict[str, list[Utterance]] = defaultdict(list)
+        groups: dict[str, dict[str, list[Utterance]]] = defaultdict(lambda: defaultdict(list))
         for u in utts:
             if u.split == split and u.seconds > 0:
-                by_voice[u.voice].append(u)
-        queues = [rng.sample(v, len(v)) for _, v in sorted(by_voice.items())]
+                groups[u.engine][u.voice].append(u)
+        turns = _turns([_turns([rng.sample(v, len(v)) for _, v in sorted(voices.items())])
+                        for _, voices in sorted(groups.items())])
         total = 0.0
-        while queues and total < budget:
-            for q in list(queues):
-                if not q:
-                    queues.remove(q)
-                    continue
-                u = q.pop()
-                chosen.append(u)
-                total += u.seconds
-                if total >= budget:
-                    break
+        for u in turns:
+            if total >= budget:
+                break
+            chosen.append(u)
+            total += u.seconds
     return chosen
+
+
+def _turns(queues):
+    """Items of the iterables taken in turn, one from each, until all are exhausted."""
+    its = [iter(q) for q in queues]
+    while its:
+        for it in list(its):
+            item = next(it, None)
+            if item is None:
+                its.remove(it)
+            else:
+                yield item
 
 
 def pack(utts: list[Utterance], out: Path, kbps: float = 10.0, streams: int = 16, rate: int = SAMPLE_RATE) -> dict:
