@@ -83,7 +83,7 @@ def running_mean_subtract(
     for start in range(0, frames.shape[-2], block):
         x = frames[..., start:start + block, :]
         n = x.shape[-2]
-        t = torch.arange(n, dtype=x.dtype)
+        t = torch.arange(n, dtype=x.dtype, device=x.device)
         powers = decay ** (t[:, None] - t[None, :]).clamp_min(0)
         kernel = torch.tril(powers) * (1.0 - decay)  # (n, n)
         carried = (decay ** (t + 1))[:, None] * mean.unsqueeze(-2)  # (..., n, F)

@@ -46,7 +46,7 @@ class StridedConv(nn.Module):
 
     def forward(self, x: torch.Tensor, cache: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x (B, C, T) -> y (B, C', T'), new cache."""
-        x = torch.cat([cache.to(x.dtype), x], dim=2)
+        x = torch.cat([cache.to(x), x], dim=2)  # .to(x): dtype and device
         n = max(0, (x.shape[2] - self.kernel) // 2 + 1)
         if n == 0:
             return x.new_zeros(x.shape[0], self.conv.out_channels, 0), x
@@ -103,12 +103,12 @@ class AcousticModel(nn.Module):
         """GRU over (B, T, C); an empty chunk leaves the hidden state as it was."""
         if x.shape[1] == 0:
             return x.new_zeros(x.shape[0], 0, self.config.hidden), h0
-        return self.gru(x, h0.to(x.dtype))
+        return self.gru(x, h0.to(x))
 
     def _lookahead(self, h: torch.Tensor, ahead: torch.Tensor, final: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """Row convolution over [t, t + lookahead]; returns outputs and the frames still waiting."""
         k = self.config.lookahead
-        x = torch.cat([ahead.to(h.dtype), h], dim=2)
+        x = torch.cat([ahead.to(h), h], dim=2)
         if final:
             x = torch.cat([x, x.new_zeros(x.shape[0], x.shape[1], k)], dim=2)
         n = max(0, x.shape[2] - k)
