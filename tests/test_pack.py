@@ -55,3 +55,20 @@ def test_pack_round_trip_keeps_every_utterance_in_place(tmp_path):
         assert max(corr) > 0.5 * float(np.dot(a[200:-200], a[200:-200]))  # and it is the same sound
     index = [json.loads(line) for line in open(tmp_path / "pack" / "index.jsonl")]
     assert {r["stream"] for r in index} == {"stream_00.opus", "stream_01.opus"}
+
+
+def test_pack_command_carries_a_float16_reverb_bank(tmp_path):
+    import torch
+
+    from subtitler.train.pack import main
+
+    utts = [u for u in _corpus(tmp_path) if u.split != "test"]
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps({"path": u.path, "text": u.text, "seconds": u.seconds, "voice": u.voice,
+                                            "engine": u.engine, "split": u.split}) + "\n" for u in utts))
+    torch.save(torch.randn(5, 160), tmp_path / "rirs.pt")
+    assert main([str(manifest), "--hours", "1", "--out", str(tmp_path / "p"), "--streams", "1",
+                 "--rirs", str(tmp_path / "rirs.pt"), "--rir-rooms", "3"]) == 0
+    bank = torch.load(tmp_path / "p" / "rirs.pt")
+    assert bank.shape == (3, 160) and bank.dtype == torch.float16
+    assert len((tmp_path / "p" / "index.jsonl").read_text().splitlines()) == len(utts)

@@ -10,9 +10,10 @@ writes ``index.jsonl`` with each utterance's stream, sample offset and length.
 ``unpack`` decodes the streams in parallel, cuts them back into 16 kHz WAV
 files and writes a normal ``manifest.jsonl``.
 
-    subtitler-train pack runs/kokoro/manifest.jsonl runs/corpus/shippable.jsonl --hours 6 2.5 --out pack
+    subtitler-train pack runs/kokoro/manifest.jsonl runs/corpus/shippable.jsonl --hours 6 2.5 --out pack \
+        --rirs runs/default/rirs.pt
     subtitler-train unpack pack --out runs/unpacked          # on the GPU host
-    subtitler-train fit --train runs/unpacked --out runs/gpu ...
+    subtitler-train fit --train runs/unpacked --out runs/gpu ...   # (scripts/gpu_train.sh does both)
 
 The codec is lossy (the model hears it as one more channel). Encoding uses
 PyAV; decoding uses soundfile (libsndfile) where it is installed, which is
@@ -178,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kbps", type=float, default=10.0, help="Opus bit rate, kbit/s (default 10)")
     p.add_argument("--streams", type=int, default=16, help="Opus files (decoded in parallel; default 16)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rirs", type=Path, help="a training run's reverberation bank (OUT/rirs.pt) to carry along")
+    p.add_argument("--rir-rooms", type=int, default=40, help="rooms of --rirs to keep, stored as float16 (default 40)")
     args = p.parse_args(argv)
     hours = args.hours * len(args.corpora) if len(args.hours) == 1 else args.hours
     if len(hours) != len(args.corpora):
@@ -186,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     if not utts:
         p.error("no train/valid utterances in the corpora")
     stats = pack(utts, args.out, args.kbps, args.streams)
+    if args.rirs:
+        import torch
+
+        bank = torch.load(args.rirs, weights_only=True)[:args.rir_rooms].half().clone()
+        torch.save(bank, args.out / "rirs.pt")  # scripts/gpu_train.sh passes it to fit
     print(f"{args.out}: {stats['utterances']} utterances, {stats['hours']:.2f} h, "
           f"{stats['bytes'] / 1e6:.1f} MB ({stats['kbps_effective']:.1f} kbit/s with container overhead)")
     return 0
