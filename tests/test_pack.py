@@ -72,3 +72,26 @@ def test_pack_command_carries_a_float16_reverb_bank(tmp_path):
     bank = torch.load(tmp_path / "p" / "rirs.pt")
     assert bank.shape == (3, 160) and bank.dtype == torch.float16
     assert len((tmp_path / "p" / "index.jsonl").read_text().splitlines()) == len(utts)
+
+
+def test_bad_input_gets_a_clear_error_and_nothing_is_written(tmp_path, capsys):
+    import pytest
+
+    from subtitler.train.pack import main, main_unpack
+
+    with pytest.raises(SystemExit):
+        main_unpack([str(tmp_path), "--out", str(tmp_path / "out")])
+    assert "not a pack" in capsys.readouterr().err and not (tmp_path / "out").exists()
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / "missing.jsonl"), "--hours", "1", "--out", str(tmp_path / "p")])
+    assert "no such file" in capsys.readouterr().err and not (tmp_path / "p").exists()
+
+
+def test_a_truncated_stream_gives_back_the_utterances_it_still_holds(tmp_path):
+    utts = [u for u in _corpus(tmp_path) if u.split != "test"]
+    pack(utts, tmp_path / "pack", kbps=16, streams=1)
+    stream = tmp_path / "pack" / "stream_00.opus"
+    stream.write_bytes(stream.read_bytes()[: stream.stat().st_size // 2])
+    n = unpack(tmp_path / "pack", tmp_path / "out", jobs=1)
+    assert 0 < n < len(utts)
+    assert len(load_corpus(tmp_path / "out")) == n

@@ -2,8 +2,9 @@
 
 A GPU host that can reach nothing (a lease, a cluster node without the TTS
 voices) still needs the corpus. 16-bit WAV costs 115 MB per hour; Opus speech
-at 10 kbit/s costs 4.5 MB. ``pack`` picks a voice-balanced sample of the
-train/valid splits of each manifest (test voices never travel), concatenates
+at 10 kbit/s costs 4.5 MB. ``pack`` picks a balanced sample (engines, then
+voices take turns) of the train/valid splits of each manifest (test voices
+never travel), concatenates
 the utterances with a short gap into ``--streams`` Ogg/Opus files (one file
 per stream saves the per-file Ogg overhead, about 1 kB per utterance) and
 writes ``index.jsonl`` with each utterance's stream, sample offset and length.
@@ -77,17 +78,18 @@ def _turns(queues):
                 yield item
 
 
-def pack(utts: list[Utterance], out: Path, kbps: float = 10.0, streams: int = 16, rate: int = SAMPLE_RATE) -> dict:
+def pack(utts: list[Utterance], out: Path, kbps: float = 10.0, streams: int = 16, jobs: int = 2,
+         rate: int = SAMPLE_RATE) -> dict:
     """Encode ``utts`` into ``out/stream_NN.opus`` and ``out/index.jsonl``; returns size figures."""
     out.mkdir(parents=True, exist_ok=True)
     groups = [utts[i::streams] for i in range(streams) if utts[i::streams]]
-    jobs = [(out / f"stream_{k:02d}.opus", group, kbps, rate) for k, group in enumerate(groups)]
-    with ProcessPoolExecutor(max_workers=min(2, len(jobs)) or 1) as pool:
-        records = [r for part in pool.map(_encode_stream, *zip(*jobs)) for r in part]
+    tasks = [(out / f"stream_{k:02d}.opus", group, kbps, rate) for k, group in enumerate(groups)]
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(tasks)))) as pool:
+        records = [r for part in pool.map(_encode_stream, *zip(*tasks)) for r in part]
     with open(out / INDEX, "w") as f:
         for r in records:
             f.write(json.dumps(r) + "\n")
-    size = sum(p.stat().st_size for p, *_ in jobs)
+    size = sum(p.stat().st_size for p, *_ in tasks)
     seconds = sum(u.seconds for u in utts)
     return {"utterances": len(utts), "hours": seconds / 3600, "bytes": size,
             "kbps_effective": size * 8 / 1000 / max(seconds, 1e-9)}
@@ -136,7 +138,11 @@ def decode(path: str | Path, rate: int = SAMPLE_RATE) -> np.ndarray:
 
 
 def unpack(src: Path, out: Path, jobs: int = 8, rate: int = SAMPLE_RATE) -> int:
-    """Decode ``src`` (a pack) into ``out/wav/*.wav`` and ``out/manifest.jsonl``; returns the utterance count."""
+    """Decode ``src`` (a pack) into ``out/wav/*.wav`` and ``out/manifest.jsonl``; returns the utterance count.
+
+    Utterances that a truncated stream no longer holds whole are left out (the
+    count tells how many came back).
+    """
     records = [json.loads(line) for line in open(src / INDEX)]
     by_stream: dict[str, list[tuple[int, dict]]] = defaultdict(list)
     for i, r in enumerate(records):
@@ -179,16 +185,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kbps", type=float, default=10.0, help="Opus bit rate, kbit/s (default 10)")
     p.add_argument("--streams", type=int, default=16, help="Opus files (decoded in parallel; default 16)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--jobs", type=int, default=2, help="parallel encoders (default 2)")
     p.add_argument("--rirs", type=Path, help="a training run's reverberation bank (OUT/rirs.pt) to carry along")
     p.add_argument("--rir-rooms", type=int, default=40, help="rooms of --rirs to keep, stored as float16 (default 40)")
     args = p.parse_args(argv)
     hours = args.hours * len(args.corpora) if len(args.hours) == 1 else args.hours
     if len(hours) != len(args.corpora):
         p.error("give one --hours value, or one per corpus")
-    utts = [u for spec, h in zip(args.corpora, hours) for u in select(load_corpus(spec), h, args.seed)]
+    if args.rirs and not args.rirs.is_file():
+        p.error(f"--rirs {args.rirs}: no such file")
+    try:
+        utts = [u for spec, h in zip(args.corpora, hours) for u in select(load_corpus(spec), h, args.seed)]
+    except ValueError as exc:
+        p.error(str(exc))
     if not utts:
         p.error("no train/valid utterances in the corpora")
-    stats = pack(utts, args.out, args.kbps, args.streams)
+    stats = pack(utts, args.out, args.kbps, args.streams, args.jobs)
     if args.rirs:
         import torch
 
@@ -206,6 +218,9 @@ def main_unpack(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, required=True, help="corpus folder to write")
     p.add_argument("--jobs", type=int, default=8, help="parallel decoders (default 8)")
     args = p.parse_args(argv)
+    if not (args.pack / INDEX).is_file():
+        p.error(f"{args.pack}: not a pack (no {INDEX}); make one with 'subtitler-train pack'")
+    total = sum(1 for _ in open(args.pack / INDEX))
     n = unpack(args.pack, args.out, args.jobs)
-    print(f"{args.out}: {n} utterances")
+    print(f"{args.out}: {n} utterances" + (f" ({total - n} lost to truncated streams)" if n < total else ""))
     return 0
