@@ -101,3 +101,17 @@ def test_evaluation_decodes_whole_and_streamed_alike(tmp_path, bundle):
     assert [r.whole for r in rows] == [r.streamed for r in rows]
     cer, wer, n = breakdown(rows)["all"]
     assert n == 12 and cer > 0.5  # a random model is far from the references
+
+
+def test_eval_command_can_score_the_int8_model(tmp_path, bundle, capsys, monkeypatch):
+    import subtitler.model
+    from subtitler.checkpoint import save_checkpoint
+    from subtitler.train.cli import main
+
+    calls = []
+    real = subtitler.model.quantize_int8
+    monkeypatch.setattr(subtitler.model, "quantize_int8", lambda m: calls.append(m) or real(m))
+    save_checkpoint(tmp_path / "m.pt", bundle)
+    manifest = tiny_corpus(tmp_path)
+    assert main(["eval", str(manifest), "--model", str(tmp_path / "m.pt"), "--no-peers", "--int8"]) == 0
+    assert len(calls) == 1 and "whole == streamed for 12/12" in capsys.readouterr().out

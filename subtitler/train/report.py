@@ -41,6 +41,10 @@ def _decoder(name: str, args, vocab):
 
 def run_eval(args) -> int:
     bundle = load_checkpoint(args.model)
+    if getattr(args, "int8", False):  # whole and streamed decodes both run the int8 GRU
+        from ..model import quantize_int8
+
+        bundle = dataclasses.replace(bundle, model=quantize_int8(bundle.model))
     utts = [u for spec in args.corpora for u in load_corpus(spec)]
     if args.split:
         utts = [u for u in utts if u.split == args.split]
