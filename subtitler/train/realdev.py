@@ -10,6 +10,10 @@ Never train on it. Output: 16 kHz mono WAVs under ``out_dir`` and ``manifest.jso
 in the synthetic corpus format, ``engine`` = source name and ``split`` = "realdev".
 
     python -m subtitler.train.realdev --out runs/realdev
+    python -m subtitler.train.realdev --out runs/realdev_phone --telephone   # the same over a phone line
+
+``--telephone`` passes every recording through a G.711 phone line (300-3400 Hz
+band-pass, 8 kHz, 8-bit mu-law) and back to 16 kHz, with sox.
 """
 from __future__ import annotations
 
@@ -91,15 +95,22 @@ def audioeval_sources(cache: Path) -> Iterator[Source]:
             yield Source("audioeval", wav, txt.read_text().strip(), wav.stem)
 
 
-def convert(src: Path, dst: Path) -> None:
-    """Any of the source formats -> 16 kHz mono 16-bit WAV (sox)."""
+def convert(src: Path, dst: Path, telephone: bool = False) -> None:
+    """Any of the source formats -> 16 kHz mono 16-bit WAV (sox), optionally through a phone line."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     spec = RAW_16K if src.suffix == ".raw" else []
-    cmd = ["sox", "-q", *spec, str(src), "-r", "16000", "-c", "1", "-b", "16", str(dst)]
+    if telephone:
+        line = dst.with_suffix(".ulaw.wav")
+        subprocess.run(["sox", "-q", *spec, str(src), "-c", "1", "-r", "8000", "-e", "mu-law", "-b", "8",
+                        str(line), "sinc", "300-3400"], check=True, capture_output=True)
+        src, spec = line, []
+    cmd = ["sox", "-q", *spec, str(src), "-r", "16000", "-c", "1", "-e", "signed", "-b", "16", str(dst)]
     subprocess.run(cmd, check=True, capture_output=True)
+    if telephone:
+        src.unlink()
 
 
-def build(out_dir: str | Path) -> list[Utterance]:
+def build(out_dir: str | Path, telephone: bool = False) -> list[Utterance]:
     """Convert every available recording and write ``manifest.jsonl``; returns its records."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -110,7 +121,7 @@ def build(out_dir: str | Path) -> list[Utterance]:
             if not s.audio.exists():
                 continue
             rel = Path("wav") / s.source / f"{s.name}.wav"
-            convert(s.audio, out / rel)
+            convert(s.audio, out / rel, telephone)
             records.append(Utterance(str(rel), normalize(s.text), round(wav_seconds(out / rel), 3),
                                      f"{s.source}:human", s.source, "realdev"))
     (out / "manifest.jsonl").write_text("".join(json.dumps(asdict(r)) + "\n" for r in records))
@@ -121,8 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     """CLI entry point."""
     p = argparse.ArgumentParser(description="Build the real-speech development manifest.")
     p.add_argument("--out", default="runs/realdev", help="output folder")
+    p.add_argument("--telephone", action="store_true",
+                   help="pass every recording through a G.711 phone line (300-3400 Hz, 8 kHz mu-law)")
     a = p.parse_args(argv)
-    records = build(a.out)
+    records = build(a.out, a.telephone)
     by_source: dict[str, list[Utterance]] = {}
     for r in records:
         by_source.setdefault(r.engine, []).append(r)
