@@ -1,4 +1,4 @@
-"""Corpus packs: voice-balanced selection, Opus round trip with sample-exact offsets, test voices stay home."""
+"""Corpus packs: engine- and voice-balanced selection, Opus round trip with sample-exact offsets, test voices stay home."""
 import json
 
 import numpy as np

@@ -107,7 +107,7 @@ def convert(src: Path, dst: Path, telephone: bool = False) -> None:
     cmd = ["sox", "-q", *spec, str(src), "-r", "16000", "-c", "1", "-e", "signed", "-b", "16", str(dst)]
     subprocess.run(cmd, check=True, capture_output=True)
     if telephone:
-        src.unlink()
+        line.unlink()
 
 
 def build(out_dir: str | Path, telephone: bool = False) -> list[Utterance]:

@@ -41,7 +41,7 @@ def _decoder(name: str, args, vocab):
 
 def run_eval(args) -> int:
     bundle = load_checkpoint(args.model)
-    if getattr(args, "int8", False):  # whole and streamed decodes both run the int8 GRU
+    if args.int8:  # whole and streamed decodes both run the int8 GRU
         from ..model import quantize_int8
 
         bundle = dataclasses.replace(bundle, model=quantize_int8(bundle.model))
