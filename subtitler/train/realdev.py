@@ -99,15 +99,17 @@ def convert(src: Path, dst: Path, telephone: bool = False) -> None:
     """Any of the source formats -> 16 kHz mono 16-bit WAV (sox), optionally through a phone line."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     spec = RAW_16K if src.suffix == ".raw" else []
-    if telephone:
-        line = dst.with_suffix(".ulaw.wav")
-        subprocess.run(["sox", "-q", *spec, str(src), "-c", "1", "-r", "8000", "-e", "mu-law", "-b", "8",
-                        str(line), "sinc", "300-3400"], check=True, capture_output=True)
-        src, spec = line, []
-    cmd = ["sox", "-q", *spec, str(src), "-r", "16000", "-c", "1", "-e", "signed", "-b", "16", str(dst)]
-    subprocess.run(cmd, check=True, capture_output=True)
-    if telephone:
-        line.unlink()
+    line = dst.with_suffix(".ulaw.wav")  # the phone line's 8 kHz mu-law stage, removed even if sox fails
+    try:
+        if telephone:
+            subprocess.run(["sox", "-q", *spec, str(src), "-c", "1", "-r", "8000", "-e", "mu-law", "-b", "8",
+                            str(line), "sinc", "300-3400"], check=True, capture_output=True)
+            src, spec = line, []
+        cmd = ["sox", "-q", *spec, str(src), "-r", "16000", "-c", "1", "-e", "signed", "-b", "16", str(dst)]
+        subprocess.run(cmd, check=True, capture_output=True)
+    finally:
+        if telephone:
+            line.unlink(missing_ok=True)
 
 
 def build(out_dir: str | Path, telephone: bool = False) -> list[Utterance]:
