@@ -130,3 +130,31 @@ def test_kokoro_speaks_american_and_british_voices_at_16k(tmp_path):
         assert 0.8 < lengths[-1] < 4.0
         assert np.sqrt(np.mean(audio ** 2)) > 0.02  # speech, not silence
     assert voices["am_michael"].held_out and voices["bf_isabella"].held_out and not voices["af_bella"].held_out
+
+
+def test_kokoro_blends_are_new_training_speakers_of_one_accent():
+    from subtitler.train.voices import HELD_OUT, KOKORO_VOICES, _blend_parts, kokoro_blends
+
+    blends = kokoro_blends()
+    assert len(blends) == 48 and len(set(blends)) == 48
+    assert blends == kokoro_blends() and blends != kokoro_blends(seed=1)
+    for name in blends:
+        a, b, w = _blend_parts(name)
+        assert a != b and a[0] == b[0]  # same accent: one G2P fits both
+        assert {a, b} <= set(KOKORO_VOICES) and not {("kokoro", a), ("kokoro", b)} & HELD_OUT
+        assert 0.25 <= w <= 0.75
+
+
+def test_kokoro_style_mixes_two_voices_by_weight(tmp_path):
+    import numpy as np
+
+    from subtitler.train.voices import kokoro_style
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 510, 1, 256)).astype(np.float32)
+    a.tofile(tmp_path / "af_x.bin")
+    b.tofile(tmp_path / "af_y.bin")
+    np.testing.assert_array_equal(kokoro_style("af_x", tmp_path), a)
+    mixed = kokoro_style("af_x+af_y@0.30", tmp_path)
+    assert mixed.shape == (510, 1, 256) and mixed.dtype == np.float32
+    np.testing.assert_allclose(mixed, 0.3 * a + 0.7 * b, rtol=1e-6, atol=1e-6)

