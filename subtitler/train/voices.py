@@ -65,7 +65,7 @@ LICENCES = {
 class Voice:
     """One speaker of one engine."""
 
-    engine: str  # "espeak-ng", "flite", "festival", "pico", "rhvoice", "mbrola", "piper", "hibari", "kokoro", "kokoro-mix"
+    engine: str  # "espeak-ng", "flite", "festival", "pico", "rhvoice", "mbrola", "piper", "hibari", "kokoro", ...
     name: str  # the engine's voice id, e.g. "en-gb-scotland+f3"
     licence: str  # licence note of the voice data
     held_out: bool = False  # True: only ever speaks the test split
