@@ -142,10 +142,10 @@ def kokoro_blends(n: int = KOKORO_BLENDS, seed: int = 0) -> list[str]:
 
 
 def _blend_parts(name: str) -> tuple[str, str, float]:
-    """``"a+b@w"`` -> (a, b, w); a plain voice ``"a"`` -> (a, a, 1.0)."""
+    """``"a+b@w"`` -> (a, b, w); a plain voice ``"a"`` -> (a, "", 1.0)."""
     voices, _, weight = name.partition("@")
     a, _, b = voices.partition("+")
-    return a, b or a, float(weight or 1.0)
+    return a, b, float(weight or 1.0)
 
 
 @functools.lru_cache(maxsize=None)
@@ -153,8 +153,13 @@ def kokoro_style(name: str, directory: Path = KOKORO_VOICE_DIR):
     """Style vectors (one per phoneme count, 1 x 256 each) of a Kokoro voice or a ``kokoro_blends`` mix."""
     import numpy as np
 
+    def load(voice: str):
+        return np.fromfile(directory / f"{voice}.bin", dtype=np.float32).reshape(-1, 1, 256)
+
     a, b, w = _blend_parts(name)
-    sa, sb = (np.fromfile(directory / f"{v}.bin", dtype=np.float32).reshape(-1, 1, 256) for v in (a, b))
+    if not b:
+        return load(a)
+    sa, sb = load(a), load(b)
     n = min(len(sa), len(sb))
     return (w * sa[:n] + (1.0 - w) * sb[:n]).astype(np.float32)
 
