@@ -18,6 +18,7 @@ commands:
   eval      WER/CER of a model, whole and streamed, greedy and/or beam+LM, with peers
   tunelm    tune the beam search's LM weight and word score on a valid split
   calibrate measure word timing against known speech edges; store the delay
+  average   average the weights of checkpoints of one lineage
   pack      squeeze a corpus into a few Opus files to carry to a GPU host
   unpack    turn a pack back into WAV files and a manifest (on the GPU host)
 
@@ -31,7 +32,8 @@ Typical sequence (see README "Training"):
 DELEGATED = {"text": "subtitler.train.text", "synth": "subtitler.train.synth",
              "realdev": "subtitler.train.realdev", "calibrate": "subtitler.train.calibrate",
              "tunelm": "subtitler.train.tunelm", "pack": "subtitler.train.pack",
-             "unpack": "subtitler.train.pack:main_unpack"}
+             "unpack": "subtitler.train.pack:main_unpack",
+             "average": "subtitler.train.average"}
 
 
 def main(argv: list[str] | None = None) -> int:
