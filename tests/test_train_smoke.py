@@ -115,3 +115,31 @@ def test_eval_command_can_score_the_int8_model(tmp_path, bundle, capsys, monkeyp
     manifest = tiny_corpus(tmp_path)
     assert main(["eval", str(manifest), "--model", str(tmp_path / "m.pt"), "--no-peers", "--int8"]) == 0
     assert len(calls) == 1 and "whole == streamed for 12/12" in capsys.readouterr().out
+
+
+def test_ema_weights_follow_the_recurrence_and_survive_a_resume(tmp_path):
+    import torch
+
+    manifest = tiny_corpus(tmp_path)
+    base = dict(train=(str(manifest),), out=str(tmp_path / "run"), warmup=1, batch_seconds=8.0, lr=3e-3,
+                eval_every=3, workers=0, augment=False, ema=0.6,
+                model=ModelConfig(conv_channels=16, hidden=16, layers=1, lookahead=0))
+    trainer = Trainer(TrainConfig(steps=3, **base))
+    seen = []  # the weights after every optimiser step
+    trainer.opt.register_step_post_hook(lambda *_: seen.append(trainer.model.out.weight.detach().clone()))
+    trainer.fit()
+    expected = seen[0]
+    for w in seen[1:]:
+        expected = 0.6 * expected + 0.4 * w
+    ema = load_checkpoint(tmp_path / "run" / "ema.pt")
+    torch.testing.assert_close(ema.model.out.weight, expected)
+    assert not torch.equal(ema.model.out.weight, seen[-1])  # an average, not the last weights
+    assert ema.meta["ema"] == 0.6 and "valid_cer" in ema.meta
+    assert "ema valid CER" in (tmp_path / "run" / "train.log").read_text()
+
+    resumed = Trainer(TrainConfig(steps=4, **base))
+    assert int(resumed.ema.n_averaged) == 3
+    torch.testing.assert_close(resumed.ema.module.out.weight, expected)
+    resumed.fit()
+    expected = 0.6 * expected + 0.4 * resumed.model.out.weight.detach()
+    torch.testing.assert_close(load_checkpoint(tmp_path / "run" / "ema.pt").model.out.weight, expected)

@@ -4,7 +4,9 @@
     torchrun --nproc_per_node=8 -m subtitler.train.cli fit --train ... --out ...
 
 Resumable: ``OUT/last.pt`` holds model, optimiser, scheduler, step and config;
-``OUT/model.pt`` is the runtime checkpoint of the best validation CER so far.
+``OUT/model.pt`` is the runtime checkpoint of the best validation CER so far, ``OUT/final.pt``
+the latest; with ``--ema D``, ``OUT/ema.pt`` holds the exponential moving average of the
+weights (decay D per step), validated beside them.
 """
 from __future__ import annotations
 
@@ -55,6 +57,7 @@ class TrainConfig:
     seed: int = 1
     init: str = ""  # warm start: weights (and feature statistics) of this checkpoint; fresh optimiser and schedule
     minutes: float = 0.0  # > 0: stop after this many minutes of training; the LR cycle then follows the clock
+    ema: float = 0.0  # > 0: also keep an exponential moving average of the weights (this decay per step), OUT/ema.pt
 
 
 def cosine_lr(step: int, cfg: TrainConfig, elapsed: float = 0.0) -> float:
@@ -99,6 +102,9 @@ class Trainer:
         self.decay = _cmn_decay(cfg.features)
         self.step, self.best_cer, self.train_seconds = 0, float("inf"), 0.0
         self.losses: list[float] = []  # training loss of every step of this process
+        # The first update copies the weights (after a warm start or resume), then each step blends in.
+        self.ema = (torch.optim.swa_utils.AveragedModel(
+            self.model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema)) if cfg.ema > 0 else None)
         if not self._resume() and cfg.init:
             self._warm_start(cfg.init)
 
@@ -132,6 +138,8 @@ class Trainer:
         self.step, self.best_cer = state["step"], state["best_cer"]
         self.train_seconds = state.get("train_seconds", 0.0)
         self.elapsed = state.get("elapsed", 0.0)
+        if self.ema is not None and "ema" in state:
+            self.ema.load_state_dict(state["ema"])
         self.log(f"resumed from {path} at step {self.step}")
         return True
 
@@ -182,6 +190,8 @@ class Trainer:
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip)
                 self.opt.step()
+                if self.ema is not None:
+                    self.ema.update_parameters(self.model)
                 self.sched.step()
                 self.step += 1
                 seen += float(batch[1].sum()) * cfg.features.hop_length / cfg.features.sample_rate
@@ -212,22 +222,31 @@ class Trainer:
                 self.export(self.out / "model.pt", {"valid_cer": cer, "valid_wer": wer})
             self.export(self.out / "final.pt", {"valid_cer": cer, "valid_wer": wer})
             self.export(self.out / "snapshots" / f"step{self.step:06d}.pt", {"valid_cer": cer, "valid_wer": wer})
+            if self.ema is not None:
+                cer, wer = self.validate(self.ema.module)
+                self.log(f"step {self.step} ema valid CER {cer:.4f} WER {wer:.4f}")
+                self.export(self.out / "ema.pt", {"valid_cer": cer, "valid_wer": wer, "ema": self.cfg.ema},
+                            self.ema.module)
             self._save_state()
         _barrier()
 
     @torch.no_grad()
-    def validate(self) -> tuple[float, float]:
+    def validate(self, model: AcousticModel | None = None) -> tuple[float, float]:
+        """Greedy (CER, WER) of ``model`` (default: the one being trained) on the valid sample."""
+        model = self.model if model is None else model
         self.net.eval()
+        model.eval()
         refs, hyps = [], []
         for feats, feat_lens, _, _, texts in self.data.valid_batches():
-            log_probs, _ = self.model(self.normalise(feats.to(self.device)))
-            hyps += greedy_texts(log_probs.cpu(), self.model.output_lengths(feat_lens), self.vocab)
+            log_probs, _ = model(self.normalise(feats.to(self.device)))
+            hyps += greedy_texts(log_probs.cpu(), model.output_lengths(feat_lens), self.vocab)
             refs += texts
         return error_rates(refs, hyps)
 
-    def export(self, path: Path, scores: dict) -> None:
+    def export(self, path: Path, scores: dict, weights: AcousticModel | None = None) -> None:
+        """Write a runtime checkpoint of ``weights`` (default: the model being trained)."""
         model = AcousticModel(self.model.config)
-        model.load_state_dict({k: v.cpu() for k, v in self.model.state_dict().items()})
+        model.load_state_dict({k: v.cpu() for k, v in (weights or self.model).state_dict().items()})
         meta = {"step": self.step, "train_seconds": round(self.train_seconds), "train_hours": round(self.data.train_hours, 2),
                 "corpora": list(self.cfg.train), **({"init": self.cfg.init} if self.cfg.init else {}), **scores}
         save_checkpoint(path, Bundle(model, self.cfg.features, self.vocab, self.mean, self.std, meta))
@@ -235,7 +254,8 @@ class Trainer:
     def _save_state(self) -> None:
         state = {"model": self.model.state_dict(), "opt": self.opt.state_dict(),
                  "sched": self.sched.state_dict(), "step": self.step, "best_cer": self.best_cer,
-                 "train_seconds": self.train_seconds, "elapsed": self.elapsed}
+                 "train_seconds": self.train_seconds, "elapsed": self.elapsed,
+                 **({"ema": self.ema.state_dict()} if self.ema is not None else {})}
         tmp = self.out / "last.pt.tmp"
         torch.save(state, tmp)
         os.replace(tmp, self.out / "last.pt")
