@@ -2,7 +2,8 @@
 # Train on a GPU host that reaches nothing (a lease, a cluster node): it needs only this checkout,
 # PyTorch + torchaudio, and a corpus pack made here with `subtitler-train pack` (Opus, ~4.5 MB/h).
 #   scripts/gpu_train.sh PACK OUT MINUTES [more 'subtitler-train fit' options]
-# Unpacks PACK into OUT/corpus, then warm-starts from the shipped model and trains for MINUTES
+# Unpacks PACK into OUT/corpus, then warm-starts from the shipped model (or from --init CHECKPOINT
+# among the options: the last --init wins) and trains for MINUTES
 # (the LR cycle follows the clock, so the run ends decayed whatever the GPU's speed; 0: no time
 # limit, give --steps instead, e.g. for the same run on a CPU). A float16
 # reverberation bank PACK/rirs.pt, if present, replaces the synthetic fallback (pyroomacoustics

@@ -246,7 +246,7 @@ class Trainer:
     def export(self, path: Path, scores: dict, weights: AcousticModel | None = None) -> None:
         """Write a runtime checkpoint of ``weights`` (default: the model being trained)."""
         model = AcousticModel(self.model.config)
-        model.load_state_dict({k: v.cpu() for k, v in (weights or self.model).state_dict().items()})
+        model.load_state_dict({k: v.cpu() for k, v in (self.model if weights is None else weights).state_dict().items()})
         meta = {"step": self.step, "train_seconds": round(self.train_seconds), "train_hours": round(self.data.train_hours, 2),
                 "corpora": list(self.cfg.train), **({"init": self.cfg.init} if self.cfg.init else {}), **scores}
         save_checkpoint(path, Bundle(model, self.cfg.features, self.vocab, self.mean, self.std, meta))
