@@ -47,7 +47,8 @@ KOKORO_VOICES = ("af_alloy", "af_aoede", "af_bella", "af_heart", "af_jessica", "
                  "af_nova", "af_river", "af_sarah", "af_sky", "am_adam", "am_echo", "am_eric", "am_fenrir",
                  "am_liam", "am_michael", "am_onyx", "am_puck", "am_santa", "bf_alice", "bf_emma",
                  "bf_isabella", "bf_lily", "bm_daniel", "bm_fable", "bm_george", "bm_lewis")
-KOKORO_BLENDS = 48  # "kokoro-mix" speakers: style vectors mixed between two training voices of one accent
+KOKORO_BLENDS = 144  # "kokoro-mix" speakers: style vectors mixed between two training voices of one accent
+KOKORO_BLEND_ROUND = 48  # blends are drawn in rounds of this many, so a larger count keeps the earlier speakers
 HELD_OUT = {("festival", "rab"), ("piper", "en_US-joe-medium"),  # never used for training
             ("kokoro", "am_michael"), ("kokoro", "bf_isabella")}
 
@@ -133,12 +134,19 @@ def kokoro_blends(n: int = KOKORO_BLENDS, seed: int = 0) -> list[str]:
     """``n`` new speakers between the Kokoro training voices, as ``"a+b@w"`` (w of a, 1 - w of b).
 
     Each is two different training voices (never a held-out one) of the same accent, American
-    with American, British with British, so one G2P fits; w is 0.25..0.75. Deterministic.
+    with American, British with British, so one G2P fits; w is 0.25..0.75; no pair twice.
+    Deterministic, drawn in rounds of ``KOKORO_BLEND_ROUND`` pairs from those not yet used, so
+    the first 48 speakers stay the same when ``n`` grows (a corpus made with fewer stays valid).
     """
     rng = random.Random(seed)
     train = [v for v in KOKORO_VOICES if ("kokoro", v) not in HELD_OUT]
     pairs = [(a, b) for a in train for b in train if a < b and a[0] == b[0]]
-    return [f"{a}+{b}@{rng.uniform(0.25, 0.75):.2f}" for a, b in rng.sample(pairs, min(n, len(pairs)))]
+    blends: list[str] = []
+    while len(blends) < n and pairs:
+        take = rng.sample(pairs, min(KOKORO_BLEND_ROUND, n - len(blends), len(pairs)))
+        blends += [f"{a}+{b}@{rng.uniform(0.25, 0.75):.2f}" for a, b in take]
+        pairs = [p for p in pairs if p not in take]
+    return blends
 
 
 def _blend_parts(name: str) -> tuple[str, str, float]:
