@@ -132,6 +132,16 @@ def test_kokoro_speaks_american_and_british_voices_at_16k(tmp_path):
     assert voices["am_michael"].held_out and voices["bf_isabella"].held_out and not voices["af_bella"].held_out
 
 
+def test_mix_speakers_limits_the_mixed_voices_to_the_first_n(tmp_path):
+    from subtitler.train.synth import SynthConfig, select_voices
+    from subtitler.train.voices import Voice, kokoro_blends
+
+    inventory = [Voice("kokoro-mix", b, "x", False) for b in kokoro_blends()] + [Voice("kokoro", "af_bella", "x", False)]
+    every = select_voices(SynthConfig(tmp_path, engines=("kokoro-mix", "kokoro")), inventory)
+    first = select_voices(SynthConfig(tmp_path, engines=("kokoro-mix",), mix_speakers=48), inventory)
+    assert len(every) == 145 and [v.name for v in first] == kokoro_blends(48)
+
+
 def test_kokoro_blends_are_new_training_speakers_of_one_accent():
     from subtitler.train.voices import HELD_OUT, KOKORO_VOICES, _blend_parts, kokoro_blends
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from subtitler.train.voices import Request, Voice, list_voices, synthesize
+from subtitler.train.voices import KOKORO_BLENDS, Request, Voice, kokoro_blends, list_voices, synthesize
 
 FAST_ENGINES = ("espeak-ng", "flite", "festival", "pico", "rhvoice", "mbrola")
 NEURAL_ENGINES = ("piper", "hibari", "kokoro", "kokoro-mix")
@@ -54,6 +54,7 @@ class SynthConfig:
     pitch_range: tuple[float, float] = (-2.5, 2.5)  # pitch shift in semitones, uniform
     seed: int = 0  # fixes voice, rate, pitch and sentence of every utterance index
     short_share: float = 0.0  # share of utterances that say only 1-3 words of their sentence
+    mix_speakers: int = KOKORO_BLENDS  # kokoro-mix: use the first N mixed speakers (48 until cycle 9)
 
 
 @dataclass(frozen=True)
@@ -220,9 +221,15 @@ def run_split(cfg: SynthConfig, manifest: Manifest, pool, split: str, voices: li
     return added
 
 
+def select_voices(cfg: SynthConfig, voices: list[Voice]) -> list[Voice]:
+    """The voices of ``cfg.engines``, mixed Kokoro speakers limited to the first ``cfg.mix_speakers``."""
+    mixes = set(kokoro_blends(cfg.mix_speakers))
+    return [v for v in voices if v.engine in cfg.engines and (v.engine != "kokoro-mix" or v.name in mixes)]
+
+
 def run(cfg: SynthConfig) -> dict[str, float]:
     """Generate the corpus; returns seconds added per split and the wall time."""
-    voices = [v for v in list_voices() if v.engine in cfg.engines]
+    voices = select_voices(cfg, list_voices())
     train_voices = [v for v in voices if not v.held_out]
     test_voices = [v for v in voices if v.held_out]
     manifest = Manifest(cfg.out_dir / "manifest.jsonl")
@@ -268,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--short-share", type=float, default=0.0,
                    help="share of utterances that say only 1-3 words of their sentence "
                         "(isolated words; a sentence-only corpus makes a model insert words)")
+    p.add_argument("--mix-speakers", type=int, default=KOKORO_BLENDS, metavar="N",
+                   help=f"kokoro-mix: speak with the first N mixed speakers (default all {KOKORO_BLENDS}; "
+                        "the first 48 made the cycle-7 corpus)")
     p.add_argument("--list-voices", action="store_true", help="print the voice inventory and exit")
     a = p.parse_args(argv)
     if a.list_voices:
@@ -276,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cfg = SynthConfig(a.out, a.text, a.hours, a.valid_minutes, a.test_minutes,
                       tuple(e for e in a.engines.split(",") if e), a.jobs, seed=a.seed,
-                      short_share=a.short_share)
+                      short_share=a.short_share, mix_speakers=a.mix_speakers)
     print(summary(cfg, run(cfg)), flush=True)
     return 0
 
