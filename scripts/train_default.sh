@@ -94,7 +94,7 @@ $PY -m subtitler.train.cli fit --train runs/corpus/shippable.jsonl $K $KS $KS $K
 # Ninth cycle: 96 more mixed speakers (144 in all; the mix grown to 10 h), a new sample of
 # everything (--seed 1) packed into 35 MB of Opus, 8.3 minutes on one GPU (an H200 lease: 4,436
 # steps) from the mean of 5 and 7.
-$PY -m subtitler.train.cli synth --out runs/kokoro_mix --engines kokoro-mix --hours 10 \
+$PY -m subtitler.train.cli synth --out runs/kokoro_mix --engines kokoro-mix --mix-speakers 144 --hours 10 \
     --valid-minutes 3 --test-minutes 0 --jobs 2
 $PY -m subtitler.train.cli pack $M $K runs/corpus/shippable.jsonl $KS $SF --hours 4.6 1.1 1.2 0.3 0.2 \
     --seed 1 --kbps 10 --streams 16 --out runs/pack9 --rirs runs/default2/rirs.pt --rir-rooms 28

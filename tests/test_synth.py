@@ -139,14 +139,14 @@ def test_mix_speakers_limits_the_mixed_voices_to_the_first_n(tmp_path):
     inventory = [Voice("kokoro-mix", b, "x", False) for b in kokoro_blends()] + [Voice("kokoro", "af_bella", "x", False)]
     every = select_voices(SynthConfig(tmp_path, engines=("kokoro-mix", "kokoro")), inventory)
     first = select_voices(SynthConfig(tmp_path, engines=("kokoro-mix",), mix_speakers=48), inventory)
-    assert len(every) == 145 and [v.name for v in first] == kokoro_blends(48)
+    assert len(every) == 193 and [v.name for v in first] == kokoro_blends(48)
 
 
 def test_kokoro_blends_are_new_training_speakers_of_one_accent():
     from subtitler.train.voices import HELD_OUT, KOKORO_VOICES, _blend_parts, kokoro_blends
 
     blends = kokoro_blends()
-    assert len(blends) == 144 and len({_blend_parts(b)[:2] for b in blends}) == 144  # no pair twice
+    assert len(blends) == 192 and len({_blend_parts(b)[:2] for b in blends}) == 192  # every pair once
     assert blends == kokoro_blends() and blends != kokoro_blends(seed=1)
     assert kokoro_blends(48) == blends[:48]  # growing the count keeps the earlier speakers
     # the speakers of corpora made before the count grew (runs/kokoro_mix) keep their names

@@ -54,7 +54,7 @@ class SynthConfig:
     pitch_range: tuple[float, float] = (-2.5, 2.5)  # pitch shift in semitones, uniform
     seed: int = 0  # fixes voice, rate, pitch and sentence of every utterance index
     short_share: float = 0.0  # share of utterances that say only 1-3 words of their sentence
-    mix_speakers: int = KOKORO_BLENDS  # kokoro-mix: use the first N mixed speakers (48 until cycle 9)
+    mix_speakers: int = KOKORO_BLENDS  # kokoro-mix: use the first N mixed speakers (cycle 7: 48, cycle 9: 144)
 
 
 @dataclass(frozen=True)
@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
                         "(isolated words; a sentence-only corpus makes a model insert words)")
     p.add_argument("--mix-speakers", type=int, default=KOKORO_BLENDS, metavar="N",
                    help=f"kokoro-mix: speak with the first N mixed speakers (default all {KOKORO_BLENDS}; "
-                        "the first 48 made the cycle-7 corpus)")
+                        "48 made the cycle-7 corpus, 144 cycle 9's)")
     p.add_argument("--list-voices", action="store_true", help="print the voice inventory and exit")
     a = p.parse_args(argv)
     if a.list_voices:

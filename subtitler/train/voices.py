@@ -47,7 +47,7 @@ KOKORO_VOICES = ("af_alloy", "af_aoede", "af_bella", "af_heart", "af_jessica", "
                  "af_nova", "af_river", "af_sarah", "af_sky", "am_adam", "am_echo", "am_eric", "am_fenrir",
                  "am_liam", "am_michael", "am_onyx", "am_puck", "am_santa", "bf_alice", "bf_emma",
                  "bf_isabella", "bf_lily", "bm_daniel", "bm_fable", "bm_george", "bm_lewis")
-KOKORO_BLENDS = 144  # "kokoro-mix" speakers: style vectors mixed between two training voices of one accent
+KOKORO_BLENDS = 192  # "kokoro-mix" speakers: every same-accent pair of training voices, mixed once
 KOKORO_BLEND_ROUND = 48  # blends are drawn in rounds of this many, so a larger count keeps the earlier speakers
 HELD_OUT = {("festival", "rab"), ("piper", "en_US-joe-medium"),  # never used for training
             ("kokoro", "am_michael"), ("kokoro", "bf_isabella")}
@@ -136,7 +136,7 @@ def kokoro_blends(n: int = KOKORO_BLENDS, seed: int = 0) -> list[str]:
     Each is two different training voices (never a held-out one) of the same accent, American
     with American, British with British, so one G2P fits; w is 0.25..0.75; no pair twice.
     Deterministic, drawn in rounds of ``KOKORO_BLEND_ROUND`` pairs from those not yet used, so
-    the first 48 speakers stay the same when ``n`` grows (a corpus made with fewer stays valid).
+    the earlier speakers stay the same when ``n`` grows (a corpus made with fewer stays valid).
     """
     rng = random.Random(seed)
     train = [v for v in KOKORO_VOICES if ("kokoro", v) not in HELD_OUT]
