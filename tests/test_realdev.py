@@ -27,3 +27,45 @@ def test_telephone_conversion_keeps_the_voice_band_and_drops_the_rest(tmp_path):
     assert level(tmp_path / "wide.wav", 6000) > 0.5 * level(tmp_path / "wide.wav", 1000)
     assert level(tmp_path / "phone.wav", 6000) < 0.01 * level(tmp_path / "phone.wav", 1000)
     assert level(tmp_path / "phone.wav", 1000) > 0.5 * level(tmp_path / "wide.wav", 1000)
+
+
+def test_asterisk_prompts_keep_speech_and_speak_the_phone_keys():
+    from subtitler.train.realdev import asterisk_prompts
+
+    text = """; Core Asterisk Sounds in English
+
+agent-pass: Please enter your password followed by the pound key.
+beep: [this is a simple beep tone]
+confbridge-join: <beep ascending>
+silence/1: (1 second of silence)
+spy-dahdi: DAHDI
+spy-h323: H.323
+dictate/forhelp: press 0 for help
+demo-enterkeywords: Enter keywords separated by * and then press #.
+not a prompt line
+"""
+    assert asterisk_prompts(text) == {
+        "agent-pass": "Please enter your password followed by the pound key.",
+        "dictate/forhelp": "press 0 for help",
+        "demo-enterkeywords": "Enter keywords separated by  star  and then press  pound .",
+    }
+
+
+def test_g722_recordings_decode_to_16khz_wav(tmp_path):
+    av = pytest.importorskip("av")
+    from subtitler.train.realdev import decode_g722
+
+    rate, hz = 16_000, 1000
+    tone = (0.3 * np.sin(2 * np.pi * hz * np.arange(rate) / rate) * 32767).astype(np.int16)
+    src = tmp_path / "tone.g722"
+    with av.open(str(src), "w", format="g722") as out:
+        stream = out.add_stream("g722", rate=rate, layout="mono")
+        frame = av.AudioFrame.from_ndarray(tone.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = rate
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            out.mux(packet)
+    decode_g722(src, tmp_path / "tone.wav")
+    x = load_wave(str(tmp_path / "tone.wav")).numpy()
+    assert abs(len(x) - rate) <= 400  # one second, give or take the codec's framing
+    spectrum = np.abs(np.fft.rfft(x))
+    assert abs(np.argmax(spectrum) * rate / len(x) - hz) < 10

@@ -65,6 +65,12 @@ def test_blank_run_ends_a_segment():
     assert first.words[0].start_ms == 0 and first.words[1].end_ms == 8 * 40
 
 
+def test_a_pause_ends_a_word_the_model_left_open():
+    rec, vocab = scripted_recognizer([], trailing_blank_ms=200)
+    rec.model.script(labels(vocab, "mor" + "." * 6 + "dol" + "." * 3))
+    assert [s.text for s in finals(run(rec, np.full(16000 * 2, 0.1, np.float32)))] == ["mor", "dol"]
+
+
 def test_no_endpoint_inside_short_pause():
     rec, vocab = scripted_recognizer([], trailing_blank_ms=400)
     rec.model.script(labels(vocab, "a" + "." * 5 + "_b" + "." * 20))

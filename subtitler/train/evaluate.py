@@ -1,8 +1,10 @@
 """Scoring: greedy texts of a batch, WER/CER, and whole-vs-streaming evaluation of a model.
 
-With a beam-search decoder (:class:`subtitler.lm.BeamSearch`) "whole" is the
-recogniser fed the utterance in one piece and "streamed" the same recogniser fed
-random chunk sizes; without one, "whole" is the batched model's greedy path.
+"Whole" is the streaming recogniser (greedy, or with a :class:`subtitler.lm.BeamSearch`) fed
+the utterance in one piece, as ``subtitler transcribe`` decodes a file, and "streamed" the same
+recogniser fed random chunk sizes. The recogniser ends a word at a pause (a blank run of
+``EndpointConfig.trailing_blank_ms``) even where the model emitted no space, where the raw
+best path of the whole utterance (:func:`greedy_texts`) would join the two words.
 """
 from __future__ import annotations
 
@@ -66,17 +68,6 @@ def breakdown(rows: list[Scored]) -> dict[str, tuple[float, float, int]]:
     return {k: (*error_rates([r.ref for r in g], [r.whole for r in g]), len(g)) for k, g in sorted(groups.items())}
 
 
-def whole_text(bundle, samples: torch.Tensor) -> str:
-    """Greedy text of one utterance decoded in a single batched model call."""
-    from ..features import FeatureExtractor
-
-    front = FeatureExtractor(bundle.features, bundle.mean, bundle.std)
-    feats, _ = front(samples, front.initial_state())
-    with torch.inference_mode():
-        log_probs, _ = bundle.model(feats.unsqueeze(0))
-    return greedy_texts(log_probs, torch.tensor([log_probs.shape[1]]), bundle.vocab)[0]
-
-
 def streamed_text(recognizer, samples, rng: random.Random | None) -> str:
     """Text of the streaming recogniser's final segments, fed random chunk sizes (None: one chunk)."""
     from ..results import Final
@@ -104,7 +95,7 @@ def evaluate_model(bundle, utts, by: str = "engine", seed: int = 0, progress: bo
     for u in tqdm(utts, desc="evaluating", unit="utt", disable=not progress):
         samples = load_wave(u.path, bundle.features.sample_rate)
         start = time.perf_counter()
-        whole = whole_text(bundle, samples) if decoder is None else streamed_text(recognizer, samples, None)
+        whole = streamed_text(recognizer, samples, None)
         middle = time.perf_counter()
         streamed = streamed_text(recognizer, samples, rng)
         rows.append(Scored(getattr(u, by) or "?", u.text, whole, streamed,

@@ -5,12 +5,18 @@ Sources (installed by ``scripts/install_voices.sh``):
                  goforward.raw, tidigits dhd.2934z.raw
   ktuberling     Debian ktuberling-data: 72 isolated English words (file name = word)
   audioeval      the pytest-audioeval wheel's samples/audio/en/*.wav with .txt transcripts
+  asterisk       Debian asterisk-core-sounds-en-g722: Allison Smith's telephone-system prompts
+                 (CC-BY-SA-3.0), 16 kHz G.722, with the package's own transcript file; one
+                 professional speaker, a few words to several sentences each (bracketed
+                 non-speech entries such as "[beep]" are skipped). Not in the default set, which
+                 stays the 87 utterances every earlier measurement used: ``--sources asterisk``.
 
 Never train on it. Output: 16 kHz mono WAVs under ``out_dir`` and ``manifest.jsonl``
 in the synthetic corpus format, ``engine`` = source name and ``split`` = "realdev".
 
     python -m subtitler.train.realdev --out runs/realdev
     python -m subtitler.train.realdev --out runs/realdev_phone --telephone   # the same over a phone line
+    python -m subtitler.train.realdev --out runs/realdev_ivr --sources asterisk  # 550+ prompts of one speaker
 
 ``--telephone`` passes every recording through a G.711 phone line (300-3400 Hz
 band-pass, 8 kHz, 8-bit mu-law) and back to 16 kHz, with sox.
@@ -18,21 +24,29 @@ band-pass, 8 kHz, 8-bit mu-law) and back to 16 kHz, with sox.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import re
 import subprocess
 import sys
 import tempfile
+import wave
 import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import numpy as np
 
 from subtitler.train.synth import Utterance, wav_seconds
 from subtitler.train.text import normalize
 
 PS_DATA = Path("/usr/share/pocketsphinx/test/data")
 KTUBERLING_EN = Path("/usr/share/ktuberling/sounds/en")
+ASTERISK_EN = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
+ASTERISK_TEXT = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
+DEFAULT_SOURCES = ("pocketsphinx", "ktuberling", "audioeval")
+ALL_SOURCES = (*DEFAULT_SOURCES, "asterisk")
 RAW_16K = ["-t", "raw", "-r", "16000", "-e", "signed", "-b", "16", "-c", "1"]  # sox input spec
 # ktuberling names whose spoken words differ from the name (best reading; not verified by ear).
 KTUBERLING_WORDS = {"fallingstar": "falling star", "palmtree": "palm tree", "broccolli": "broccoli",
@@ -43,8 +57,8 @@ KTUBERLING_WORDS = {"fallingstar": "falling star", "palmtree": "palm tree", "bro
 class Source:
     """One real recording and what is said in it."""
 
-    source: str  # "pocketsphinx", "ktuberling" or "audioeval"
-    audio: Path  # original file (wav, ogg or headerless 16 kHz 16-bit raw)
+    source: str  # one of ALL_SOURCES
+    audio: Path  # original file (wav, ogg, headerless 16 kHz 16-bit raw, or raw G.722)
     text: str  # transcript as given
     name: str  # output file stem, unique within the source
 
@@ -95,12 +109,61 @@ def audioeval_sources(cache: Path) -> Iterator[Source]:
             yield Source("audioeval", wav, txt.read_text().strip(), wav.stem)
 
 
+def asterisk_prompts(text: str) -> dict[str, str]:
+    """``name: transcript`` lines of core-sounds-en.txt -> {name: what is said}.
+
+    Keys on the phone are spoken ("*" star, "#" pound). Skipped: comments, non-speech
+    (``beep: [this is a simple beep tone]``, ``<beep ascending>``, ``(1 second of silence)``)
+    and acronyms whose reading the transcript does not give (``spy-dahdi: DAHDI``, ``H.323``).
+    """
+    out = {}
+    for line in text.splitlines():
+        name, sep, said = line.partition(":")
+        said, name = said.strip(), name.strip()
+        if (not sep or line.startswith(";") or not said or " " in name or re.search(r"[\[\]<>()]", said)
+                or re.search(r"\b[A-Z]{2,}\b|\w\.\w", said)):
+            continue
+        out[name] = said.replace("*", " star ").replace("#", " pound ")
+    return out
+
+
+def asterisk_sources() -> Iterator[Source]:
+    """Allison Smith's prompts that have both a G.722 recording and a transcript."""
+    if not ASTERISK_TEXT.exists():
+        return
+    for name, said in asterisk_prompts(gzip.decompress(ASTERISK_TEXT.read_bytes()).decode("utf-8", "replace")).items():
+        audio = ASTERISK_EN / f"{name}.g722"
+        if audio.exists():
+            yield Source("asterisk", audio, said, name.replace("/", "-"))
+
+
+def decode_g722(src: Path, dst: Path) -> None:
+    """Headerless G.722 (16 kHz) -> 16-bit mono WAV, with PyAV (FFmpeg's decoder)."""
+    import av  # the app's own decoder; imported here so the other sources need nothing
+    with av.open(str(src), format="g722") as container:
+        stream = container.streams.audio[0]
+        rate = stream.rate
+        blocks = [f.to_ndarray().reshape(-1) for f in container.decode(stream)]
+    samples = np.concatenate(blocks) if blocks else np.zeros(0, np.int16)
+    if samples.dtype != np.int16:  # planar float from some FFmpeg builds
+        samples = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
+    with wave.open(str(dst), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples.tobytes())
+
+
 def convert(src: Path, dst: Path, telephone: bool = False) -> None:
     """Any of the source formats -> 16 kHz mono 16-bit WAV (sox), optionally through a phone line."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     spec = RAW_16K if src.suffix == ".raw" else []
     line = dst.with_suffix(".ulaw.wav")  # the phone line's 8 kHz mu-law stage, removed even if sox fails
+    decoded = dst.with_suffix(".g722.wav")  # G.722 decoded before sox, which cannot read it
     try:
+        if src.suffix == ".g722":
+            decode_g722(src, decoded)
+            src = decoded
         if telephone:
             subprocess.run(["sox", "-q", *spec, str(src), "-c", "1", "-r", "8000", "-e", "mu-law", "-b", "8",
                             str(line), "sinc", "300-3400"], check=True, capture_output=True)
@@ -108,18 +171,20 @@ def convert(src: Path, dst: Path, telephone: bool = False) -> None:
         cmd = ["sox", "-q", *spec, str(src), "-r", "16000", "-c", "1", "-e", "signed", "-b", "16", str(dst)]
         subprocess.run(cmd, check=True, capture_output=True)
     finally:
-        if telephone:
-            line.unlink(missing_ok=True)
+        line.unlink(missing_ok=True)
+        decoded.unlink(missing_ok=True)
 
 
-def build(out_dir: str | Path, telephone: bool = False) -> list[Utterance]:
-    """Convert every available recording and write ``manifest.jsonl``; returns its records."""
+def build(out_dir: str | Path, telephone: bool = False,
+          sources: tuple[str, ...] = DEFAULT_SOURCES) -> list[Utterance]:
+    """Convert every available recording of ``sources`` and write ``manifest.jsonl``; returns its records."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     records = []
     with tempfile.TemporaryDirectory() as tmp:
-        sources = [*pocketsphinx_sources(), *ktuberling_sources(), *audioeval_sources(Path(tmp))]
-        for s in sources:
+        finders = {"pocketsphinx": pocketsphinx_sources, "ktuberling": ktuberling_sources,
+                   "audioeval": lambda: audioeval_sources(Path(tmp)), "asterisk": asterisk_sources}
+        for s in (s for name in sources for s in finders[name]()):
             if not s.audio.exists():
                 continue
             rel = Path("wav") / s.source / f"{s.name}.wav"
@@ -136,8 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="runs/realdev", help="output folder")
     p.add_argument("--telephone", action="store_true",
                    help="pass every recording through a G.711 phone line (300-3400 Hz, 8 kHz mu-law)")
+    p.add_argument("--sources", nargs="+", choices=ALL_SOURCES, default=list(DEFAULT_SOURCES),
+                   help="which recordings (default: %(default)s; asterisk = 550+ telephone-system prompts)")
     a = p.parse_args(argv)
-    records = build(a.out, a.telephone)
+    records = build(a.out, a.telephone, tuple(a.sources))
     by_source: dict[str, list[Utterance]] = {}
     for r in records:
         by_source.setdefault(r.engine, []).append(r)
