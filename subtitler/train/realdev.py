@@ -16,7 +16,7 @@ in the synthetic corpus format, ``engine`` = source name and ``split`` = "realde
 
     python -m subtitler.train.realdev --out runs/realdev
     python -m subtitler.train.realdev --out runs/realdev_phone --telephone   # the same over a phone line
-    python -m subtitler.train.realdev --out runs/realdev_ivr --sources asterisk  # 550+ prompts of one speaker
+    python -m subtitler.train.realdev --out runs/realdev_ivr --sources asterisk  # 528 prompts of one speaker
 
 ``--telephone`` passes every recording through a G.711 phone line (300-3400 Hz
 band-pass, 8 kHz, 8-bit mu-law) and back to 16 kHz, with sox.
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--telephone", action="store_true",
                    help="pass every recording through a G.711 phone line (300-3400 Hz, 8 kHz mu-law)")
     p.add_argument("--sources", nargs="+", choices=ALL_SOURCES, default=list(DEFAULT_SOURCES),
-                   help="which recordings (default: %(default)s; asterisk = 550+ telephone-system prompts)")
+                   help="which recordings (default: %(default)s; asterisk = 528 telephone-system prompts of one speaker)")
     a = p.parse_args(argv)
     records = build(a.out, a.telephone, tuple(a.sources))
     by_source: dict[str, list[Utterance]] = {}
