@@ -117,6 +117,23 @@ def test_eval_command_can_score_the_int8_model(tmp_path, bundle, capsys, monkeyp
     assert len(calls) == 1 and "whole == streamed for 12/12" in capsys.readouterr().out
 
 
+def test_eval_command_names_the_utterances_whose_decodes_differ(tmp_path, bundle, capsys, monkeypatch):
+    import subtitler.train.report as report
+    from subtitler.checkpoint import save_checkpoint
+    from subtitler.train.cli import main
+    from subtitler.train.evaluate import Scored
+
+    def fake(bundle, utts, **kw):
+        return [Scored("e", "a b", "a b", "a b", path="same.wav"), Scored("e", "mordol", "mordol", "mor dol", path="odd.wav")]
+
+    monkeypatch.setattr(report, "evaluate_model", fake)
+    save_checkpoint(tmp_path / "m.pt", bundle)
+    assert main(["eval", str(tiny_corpus(tmp_path)), "--model", str(tmp_path / "m.pt"), "--no-peers"]) == 1
+    out = capsys.readouterr().out
+    assert "whole == streamed for 1/2" in out and "differs: odd.wav" in out and "same.wav" not in out
+    assert "streamed: mor dol" in out
+
+
 def test_ema_weights_follow_the_recurrence_and_survive_a_resume(tmp_path):
     import torch
 

@@ -48,6 +48,7 @@ class Scored:
     streamed: str  # streaming recogniser fed random chunk sizes
     whole_s: float = 0.0  # seconds spent on the whole decode (model + decoder)
     streamed_s: float = 0.0  # seconds spent on the streamed decode
+    path: str = ""  # the audio file, to find an utterance whose two decodes differ
 
 
 def random_chunks(samples, rng: random.Random, max_ms: int = 500, rate: int = 16_000):
@@ -99,5 +100,5 @@ def evaluate_model(bundle, utts, by: str = "engine", seed: int = 0, progress: bo
         middle = time.perf_counter()
         streamed = streamed_text(recognizer, samples, rng)
         rows.append(Scored(getattr(u, by) or "?", u.text, whole, streamed,
-                           middle - start, time.perf_counter() - middle))
+                           middle - start, time.perf_counter() - middle, str(u.path)))
     return rows

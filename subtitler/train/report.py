@@ -31,6 +31,9 @@ def beam_config(args):
     return dataclasses.replace(BeamConfig(), **{k: v for k, v in given.items() if v is not None})
 
 
+MAX_SHOWN_DIFFS = 3  # utterances whose whole and streamed texts differ, printed by eval
+
+
 def _decoder(name: str, args, vocab):
     if name == "greedy":
         return None
@@ -62,6 +65,8 @@ def run_eval(args) -> int:
         label, agree = LABELS[name], sum(r.whole == r.streamed for r in rows)
         streamed_rtf = sum(r.streamed_s for r in rows) / audio_s
         print(f"{label}: whole == streamed for {agree}/{len(rows)}; streamed RTF {streamed_rtf:.3f}")
+        for r in [r for r in rows if r.whole != r.streamed][:MAX_SHOWN_DIFFS]:
+            print(f"  differs: {r.path}\n    whole:    {r.whole}\n    streamed: {r.streamed}")
         table.append((label, *error_rates([r.ref for r in rows], [r.whole for r in rows]),
                       sum(r.whole_s for r in rows)))
         results[label] = rows
