@@ -69,3 +69,12 @@ def test_g722_recordings_decode_to_16khz_wav(tmp_path):
     assert abs(len(x) - rate) <= 400  # one second, give or take the codec's framing
     spectrum = np.abs(np.fft.rfft(x))
     assert abs(np.argmax(spectrum) * rate / len(x) - hz) < 10
+
+
+def test_a_missing_source_is_named_with_its_installer(tmp_path, monkeypatch, capsys):
+    import subtitler.train.realdev as realdev
+
+    monkeypatch.setattr(realdev, "ASTERISK_TEXT", tmp_path / "absent.txt.gz")
+    assert realdev.main(["--out", str(tmp_path / "out"), "--sources", "asterisk"]) == 1
+    err = capsys.readouterr().err
+    assert "no asterisk recordings found" in err and "install_voices.sh" in err

@@ -210,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
         by_source.setdefault(r.engine, []).append(r)
     for name, recs in by_source.items():
         print(f"{name}: {len(recs)} utterances, {sum(r.seconds for r in recs):.1f} s")
+    for name in a.sources:
+        if name not in by_source:
+            print(f"realdev: no {name} recordings found (scripts/install_voices.sh installs them)", file=sys.stderr)
     print(f"{len(records)} utterances -> {Path(a.out) / 'manifest.jsonl'}")
     return 0 if records else 1
 
