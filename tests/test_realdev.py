@@ -51,9 +51,9 @@ not a prompt line
     }
 
 
+@pytest.mark.skipif(shutil.which("sox") is None, reason="sox not installed (scripts/setup.sh)")
 def test_g722_recordings_decode_to_16khz_wav(tmp_path):
     av = pytest.importorskip("av")
-    from subtitler.train.realdev import decode_g722
 
     rate, hz = 16_000, 1000
     tone = (0.3 * np.sin(2 * np.pi * hz * np.arange(rate) / rate) * 32767).astype(np.int16)
@@ -64,7 +64,8 @@ def test_g722_recordings_decode_to_16khz_wav(tmp_path):
         frame.sample_rate = rate
         for packet in [*stream.encode(frame), *stream.encode(None)]:
             out.mux(packet)
-    decode_g722(src, tmp_path / "tone.wav")
+    convert(src, tmp_path / "tone.wav")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tone.g722", "tone.wav"]  # no leftovers
     x = load_wave(str(tmp_path / "tone.wav")).numpy()
     assert abs(len(x) - rate) <= 400  # one second, give or take the codec's framing
     spectrum = np.abs(np.fft.rfft(x))
@@ -78,3 +79,12 @@ def test_a_missing_source_is_named_with_its_installer(tmp_path, monkeypatch, cap
     assert realdev.main(["--out", str(tmp_path / "out"), "--sources", "asterisk"]) == 1
     err = capsys.readouterr().err
     assert "no asterisk recordings found" in err and "install_voices.sh" in err
+
+
+@pytest.mark.skipif(shutil.which("sox") is None, reason="sox not installed (scripts/setup.sh)")
+def test_the_phone_line_is_repeatable(tmp_path):
+    t = np.arange(16_000) / 16_000
+    src = write_wav(tmp_path / "in.wav", 0.01 * np.sin(2 * np.pi * 440 * t))  # quiet: 8-bit dither matters
+    convert(src, tmp_path / "a.wav", telephone=True)
+    convert(src, tmp_path / "b.wav", telephone=True)
+    assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()

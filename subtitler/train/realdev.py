@@ -6,7 +6,7 @@ Sources (installed by ``scripts/install_voices.sh``):
   ktuberling     Debian ktuberling-data: 72 isolated English words (file name = word)
   audioeval      the pytest-audioeval wheel's samples/audio/en/*.wav with .txt transcripts
   asterisk       Debian asterisk-core-sounds-en-g722: Allison Smith's telephone-system prompts
-                 (CC-BY-SA-3.0), 16 kHz G.722, with the package's own transcript file; one
+                 (CC-BY-SA-3.0), 16 kHz G.722 (decoded with the app's FFmpeg reader), with the package's own transcript file; one
                  professional speaker, a few words to several sentences each (bracketed
                  non-speech entries such as "[beep]" are skipped). Not in the default set, which
                  stays the 87 utterances every earlier measurement used: ``--sources asterisk``.
@@ -30,16 +30,16 @@ import re
 import subprocess
 import sys
 import tempfile
-import wave
 import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
+from subtitler.audio_io import read_audio
+from subtitler.config import SAMPLE_RATE
 from subtitler.train.synth import Utterance, wav_seconds
 from subtitler.train.text import normalize
+from subtitler.train.voices import write_wav
 
 PS_DATA = Path("/usr/share/pocketsphinx/test/data")
 KTUBERLING_EN = Path("/usr/share/ktuberling/sounds/en")
@@ -137,38 +137,22 @@ def asterisk_sources() -> Iterator[Source]:
             yield Source("asterisk", audio, said, name.replace("/", "-"))
 
 
-def decode_g722(src: Path, dst: Path) -> None:
-    """Headerless G.722 (16 kHz) -> 16-bit mono WAV, with PyAV (FFmpeg's decoder)."""
-    import av  # the app's own decoder; imported here so the other sources need nothing
-    with av.open(str(src), format="g722") as container:
-        stream = container.streams.audio[0]
-        rate = stream.rate
-        blocks = [f.to_ndarray().reshape(-1) for f in container.decode(stream)]
-    samples = np.concatenate(blocks) if blocks else np.zeros(0, np.int16)
-    if samples.dtype != np.int16:  # planar float from some FFmpeg builds
-        samples = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
-    with wave.open(str(dst), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(samples.tobytes())
-
-
 def convert(src: Path, dst: Path, telephone: bool = False) -> None:
     """Any of the source formats -> 16 kHz mono 16-bit WAV (sox), optionally through a phone line."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     spec = RAW_16K if src.suffix == ".raw" else []
     line = dst.with_suffix(".ulaw.wav")  # the phone line's 8 kHz mu-law stage, removed even if sox fails
     decoded = dst.with_suffix(".g722.wav")  # G.722 decoded before sox, which cannot read it
+    # "-R": sox dithers when it lowers the bit depth; a fixed seed makes every build the same
     try:
         if src.suffix == ".g722":
-            decode_g722(src, decoded)
+            write_wav(decoded, read_audio(src), SAMPLE_RATE)  # the app's own FFmpeg decoder
             src = decoded
         if telephone:
-            subprocess.run(["sox", "-q", *spec, str(src), "-c", "1", "-r", "8000", "-e", "mu-law", "-b", "8",
+            subprocess.run(["sox", "-q", "-R", *spec, str(src), "-c", "1", "-r", "8000", "-e", "mu-law", "-b", "8",
                             str(line), "sinc", "300-3400"], check=True, capture_output=True)
             src, spec = line, []
-        cmd = ["sox", "-q", *spec, str(src), "-r", "16000", "-c", "1", "-e", "signed", "-b", "16", str(dst)]
+        cmd = ["sox", "-q", "-R", *spec, str(src), "-r", "16000", "-c", "1", "-e", "signed", "-b", "16", str(dst)]
         subprocess.run(cmd, check=True, capture_output=True)
     finally:
         line.unlink(missing_ok=True)

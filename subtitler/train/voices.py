@@ -318,12 +318,13 @@ def _kokoro_model() -> _Kokoro:
     return _Kokoro()
 
 
-def _write_wav(path: Path, audio, rate: int) -> None:
+def write_wav(path: Path, audio, rate: int) -> None:
+    """Float samples in [-1, 1] -> 16-bit mono WAV (exact for samples read from 16-bit audio)."""
     import wave
 
     import numpy as np
 
-    pcm = (np.clip(np.asarray(audio, dtype=np.float32), -1, 1) * 32767).astype("<i2")
+    pcm = np.clip(np.round(np.asarray(audio, dtype=np.float32) * 32768), -32768, 32767).astype("<i2")
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
@@ -344,12 +345,12 @@ def _piper(req: Request, raw: Path) -> float:
 
 def _hibari(req: Request, raw: Path) -> float:
     tts = _hibari_model(req.voice.name)
-    _write_wav(raw, tts(req.text, speed=req.rate), 24_000)
+    write_wav(raw, tts(req.text, speed=req.rate), 24_000)
     return req.pitch
 
 
 def _kokoro(req: Request, raw: Path) -> float:
-    _write_wav(raw, _kokoro_model()(req.text, req.voice.name, req.rate), 24_000)
+    write_wav(raw, _kokoro_model()(req.text, req.voice.name, req.rate), 24_000)
     return req.pitch
 
 
