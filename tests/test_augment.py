@@ -12,7 +12,7 @@ import torch
 
 from subtitler.train.augment import (
     AugmentConfig, Augmenter, add_noise, a_law, change_speed, coloured_noise, fft_size, hum, load_or_make_rir_bank,
-    make_rir_bank, shift_pitch, telephone,
+    make_rir_bank, shift_pitch, telephone, warp_vocal_tract,
 )
 
 SR = 16_000
@@ -185,3 +185,30 @@ def test_speed_of_the_full_chain(rirs, capsys):
     with capsys.disabled():
         print(f"\naugmenter (default chain): {speed:.0f}x real time on one thread")
     assert speed > 30  # loose, so a busy shared machine does not fail the suite
+
+
+def _tone_log_mel(hz: float) -> torch.Tensor:
+    """(1, T, 80) log-mel of a pure tone through the runtime's own front end settings."""
+    import torchaudio
+
+    from subtitler.config import FeatureConfig
+
+    c = FeatureConfig()
+    mel = torchaudio.transforms.MelSpectrogram(sample_rate=SR, n_fft=c.n_fft, hop_length=c.hop_length, f_min=c.f_min,
+                                               f_max=c.f_max, n_mels=c.n_mels, center=False)
+    t = torch.arange(SR // 2) / SR
+    return (mel(torch.sin(2 * math.pi * hz * t)) + 1e-6).log().T.unsqueeze(0)
+
+
+def test_vocal_tract_warp_moves_formants_by_its_factor_and_keeps_the_band_edges():
+    from subtitler.config import FeatureConfig
+
+    c = FeatureConfig()
+    peak = lambda x: int(x[0].mean(0).argmax())  # noqa: E731 - the loudest mel bin
+    x = _tone_log_mel(1000.0)
+    same = warp_vocal_tract(x, torch.tensor([1.0]), c.f_min, c.f_max)
+    assert torch.allclose(same, x, atol=1e-4)
+    assert peak(warp_vocal_tract(x, torch.tensor([1.1]), c.f_min, c.f_max)) == peak(_tone_log_mel(1100.0)) > peak(x)
+    assert peak(warp_vocal_tract(x, torch.tensor([0.9]), c.f_min, c.f_max)) == peak(_tone_log_mel(900.0)) < peak(x)
+    out = warp_vocal_tract(torch.cat([x, x]), torch.tensor([1.0, 1.1]), c.f_min, c.f_max)  # a factor each
+    assert torch.allclose(out[0], x[0], atol=1e-4) and not torch.allclose(out[1], x[0], atol=1e-2)

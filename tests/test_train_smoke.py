@@ -42,6 +42,22 @@ def test_loss_falls_and_checkpoint_loads(tmp_path):
     rec.finish(stream)
 
 
+def test_vtlp_warps_the_chosen_share_of_a_batch(tmp_path):
+    import torch
+
+    base = dict(train=(str(tiny_corpus(tmp_path)),), out=str(tmp_path / "run"), workers=0, augment=False,
+                model=ModelConfig(conv_channels=16, hidden=16, layers=1, lookahead=0))
+    feats = torch.randn(6, 20, 80)
+    assert torch.equal(Trainer(TrainConfig(vtlp=0.0, **base))._vtlp(feats), feats)  # nobody is chosen
+    every = Trainer(TrainConfig(vtlp=1.0, vtlp_max=0.1, **base))._vtlp(feats)
+    assert every.shape == feats.shape
+    assert all(not torch.allclose(every[b], feats[b], atol=1e-3) for b in range(6))
+    torch.manual_seed(3)
+    half = Trainer(TrainConfig(vtlp=0.5, **base))._vtlp(feats)
+    untouched = sum(torch.equal(half[b], feats[b]) for b in range(6))
+    assert 0 < untouched < 6  # the others keep their exact features
+
+
 def test_training_resumes(tmp_path):
     manifest = tiny_corpus(tmp_path)
     base = dict(train=(str(manifest),), out=str(tmp_path / "run"), warmup=2, batch_seconds=8.0,

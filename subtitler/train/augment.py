@@ -375,3 +375,43 @@ def _synthetic_rir(rng: random.Random, rate: int) -> np.ndarray:
 def _direct_first(rir: torch.Tensor, lead: int = 40) -> torch.Tensor:
     """Drop the propagation delay, keeping ``lead`` samples of the fractional-delay filter before the peak."""
     return rir[max(0, int(rir.abs().argmax()) - lead):]
+
+
+def _hz_to_mel(f: torch.Tensor) -> torch.Tensor:
+    return 2595.0 * torch.log10(1.0 + f / 700.0)  # the HTK scale of torchaudio's MelSpectrogram
+
+
+def _mel_to_hz(m: torch.Tensor) -> torch.Tensor:
+    return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+
+
+def warp_vocal_tract(log_mel: torch.Tensor, alphas: torch.Tensor, f_min: float, f_max: float,
+                     boundary: float = 0.85) -> torch.Tensor:
+    """Vocal tract length perturbation (Jaitly & Hinton 2013) of log-mel frames (B, T, F).
+
+    Utterance b is heard from a vocal tract ``alphas[b]`` times shorter: its
+    spectral envelope (the formants) moves up in frequency by that factor while
+    the pitch and the timing stay as they are, which speed and pitch changes on
+    the waveform cannot do (they move formants and pitch together). The warp is
+    piecewise linear in Hz with both ends of the band fixed: below
+    ``boundary * f_max * min(1, alpha)`` a frequency f shows what the input had at
+    f / alpha, above that the rest of the band is stretched to end at ``f_max``.
+    Each output bin linearly interpolates the input's two nearest mel bins at the
+    source frequency of its centre. ``alphas`` of 1 return the input unchanged.
+    """
+    n_mels = log_mel.shape[-1]
+    mel_lo, mel_hi = _hz_to_mel(torch.tensor(f_min)), _hz_to_mel(torch.tensor(f_max))
+    step = (mel_hi - mel_lo) / (n_mels + 1)
+    centres = _mel_to_hz(mel_lo + step * torch.arange(1, n_mels + 1)).to(log_mel.device)  # (F,) Hz, as torchaudio's
+    a = alphas.to(log_mel.device, torch.float32).reshape(-1, 1)
+    knee = boundary * f_max * a.clamp(max=1.0)  # (B, 1) Hz where the linear warp ends
+    below = centres / a
+    above = knee / a + (centres - knee) * (f_max - knee / a) / (f_max - knee)
+    source = torch.where(centres <= knee, below, above).clamp(f_min, f_max)  # (B, F) Hz
+    pos = ((_hz_to_mel(source) - mel_lo) / step - 1.0).clamp(0, n_mels - 1)  # fractional input bin
+    lo = pos.floor().long().clamp(max=n_mels - 2)
+    frac = (pos - lo).to(log_mel.dtype).unsqueeze(1)  # (B, 1, F)
+    index = lo.unsqueeze(1).expand(-1, log_mel.shape[1], -1)  # (B, T, F)
+    left = log_mel.gather(-1, index)
+    right = log_mel.gather(-1, index + 1)
+    return left + frac * (right - left)

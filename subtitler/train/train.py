@@ -51,6 +51,8 @@ class TrainConfig:
     spec_freq_mask: int = 15  # SpecAugment: widest frequency mask (mel bins), two masks
     spec_time_mask: int = 40  # SpecAugment: widest time mask (10 ms frames), up to 5% of the utterance
     augment: bool = True  # waveform augmentation (speed, reverb, noise, channel)
+    vtlp: float = 0.0  # share of training utterances whose formants move (vocal tract length perturbation)
+    vtlp_max: float = 0.1  # widest VTLP warp: factor drawn uniformly in [1 - this, 1 + this]
     rir_rooms: int = 200  # simulated rooms in the reverberation bank
     workers: int = 1  # data loader processes
     eval_every: int = 500  # steps between validations and checkpoints
@@ -162,12 +164,25 @@ class Trainer:
 
     def loss(self, batch) -> torch.Tensor:
         feats, feat_lens, targets, target_lens = (t.to(self.device) for t in batch[:4])
+        if self.net.training and self.cfg.vtlp > 0:
+            feats = self._vtlp(feats)
         x = self.normalise(feats)
         if self.net.training:
             x = self._spec_augment(x, feat_lens)
         log_probs, _ = self.net(x)
         out_lens = self.model.output_lengths(feat_lens)
         return self.ctc(log_probs.transpose(0, 1).float(), targets, out_lens, target_lens)
+
+    def _vtlp(self, feats: torch.Tensor) -> torch.Tensor:
+        """Warp the formants of a random ``cfg.vtlp`` share of the batch (raw log-mel, B x T x F)."""
+        from .augment import warp_vocal_tract
+
+        n, c, f = feats.shape[0], self.cfg, self.cfg.features
+        chosen = (torch.rand(n) < c.vtlp).nonzero().flatten().to(feats.device)
+        alphas = 1.0 + c.vtlp_max * (2.0 * torch.rand(len(chosen)) - 1.0)
+        out = feats.clone()
+        out[chosen] = warp_vocal_tract(feats[chosen], alphas, f.f_min, f.f_max)
+        return out
 
     def _spec_augment(self, x: torch.Tensor, lens: torch.Tensor) -> torch.Tensor:
         x = self.spec(x.transpose(1, 2))
