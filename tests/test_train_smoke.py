@@ -150,6 +150,30 @@ def test_eval_command_names_the_utterances_whose_decodes_differ(tmp_path, bundle
     assert "streamed: mor dol" in out
 
 
+def test_char_confusions_count_aligned_substitutions_only():
+    from subtitler.train.evaluate import char_confusions
+
+    subs, totals = char_confusions(["please press", "time", "tone", ""], ["bles bress", "dime", "one", "x"])
+    assert subs == {("p", "b"): 2, ("t", "d"): 1}  # "l" kept, "a" dropped and "t" of tone deleted: no substitutions
+    assert totals["p"] == 2 and totals["t"] == 2 and totals["e"] == 5  # the empty reference is skipped
+
+
+def test_eval_command_prints_the_commonest_confusions(tmp_path, bundle, capsys, monkeypatch):
+    import subtitler.train.report as report
+    from subtitler.checkpoint import save_checkpoint
+    from subtitler.train.cli import main
+    from subtitler.train.evaluate import Scored
+
+    rows = [Scored("e", "pat", "bad", "bad"), Scored("e", "tip", "dip", "dip")]
+    monkeypatch.setattr(report, "evaluate_model", lambda bundle, utts, **kw: rows)
+    save_checkpoint(tmp_path / "m.pt", bundle)
+    assert main(["eval", str(tiny_corpus(tmp_path)), "--model", str(tmp_path / "m.pt"), "--no-peers",
+                 "--confusions", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "3 substituted characters of 6" in out
+    assert "'t' -> 'd'     2  (100.0% of 't')" in out and "'p' -> 'b'" not in out  # only the commonest one
+
+
 def test_ema_weights_follow_the_recurrence_and_survive_a_resume(tmp_path):
     import torch
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import torch
@@ -36,6 +36,24 @@ def error_rates(refs: list[str], hyps: list[str]) -> tuple[float, float]:
         return 0.0, 0.0
     r, h = [p[0] for p in pairs], [p[1] if p[1].strip() else "<empty>" for p in pairs]
     return float(jiwer.cer(r, h)), float(jiwer.wer(r, h))
+
+
+def char_confusions(refs: list[str], hyps: list[str]) -> tuple[Counter, Counter]:
+    """(substitutions, reference characters): how often each reference character was heard
+    as each other character ``(ref, hyp)`` in the character alignment of the corpus, and how
+    often each reference character occurs (the denominator of a confusion's share)."""
+    import jiwer
+
+    pairs = [(r, h or " ") for r, h in zip(refs, hyps) if r.strip()]
+    subs, totals = Counter(), Counter("".join(r for r, _ in pairs))
+    if not pairs:
+        return subs, totals
+    out = jiwer.process_characters([r for r, _ in pairs], [h for _, h in pairs])
+    for ref, hyp, chunks in zip(out.references, out.hypotheses, out.alignments):
+        for c in chunks:
+            if c.type == "substitute":
+                subs.update(zip(ref[c.ref_start_idx:c.ref_end_idx], hyp[c.hyp_start_idx:c.hyp_end_idx]))
+    return subs, totals
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import random
 
 from ..checkpoint import load_checkpoint
 from .datasets import load_corpus
-from .evaluate import Scored, breakdown, error_rates, evaluate_model
+from .evaluate import Scored, breakdown, char_confusions, error_rates, evaluate_model
 from .peers import PEERS
 
 DECODERS = {"greedy": ("greedy",), "beam": ("beam",), "both": ("greedy", "beam")}
@@ -72,6 +72,8 @@ def run_eval(args) -> int:
         results[label] = rows
     table += _peers(utts) if args.peers else []
     _print(table, results, audio_s, args.by)
+    if args.confusions:
+        _print_confusions(results, args.confusions)
     if args.json:
         _write_json(args.json, table, results, audio_s)
     return 0 if all(r.whole == r.streamed for rows in results.values() for r in rows) else 1
@@ -96,6 +98,15 @@ def _print(table, results, audio_s: float, by: str) -> None:
         print(f"\n{label} by {by}:\n{'':<30} {'WER':>7} {'CER':>7} {'utts':>5}")
         for key, (cer, wer, n) in breakdown(rows).items():
             print(f"{key:<30} {wer:7.1%} {cer:7.1%} {n:5d}")
+
+
+def _print_confusions(results: dict[str, list[Scored]], n: int) -> None:
+    """The ``n`` commonest character substitutions of each decoder's whole decodes."""
+    for label, rows in results.items():
+        subs, totals = char_confusions([r.ref for r in rows], [r.whole for r in rows])
+        print(f"\n{label}: {sum(subs.values())} substituted characters of {sum(totals.values())}; commonest:")
+        for (ref, hyp), count in subs.most_common(n):
+            print(f"  {ref!r} -> {hyp!r} {count:5d}  ({count / totals[ref]:.1%} of {ref!r})")
 
 
 def _write_json(path, table, results, audio_s: float) -> None:
