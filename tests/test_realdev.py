@@ -88,3 +88,37 @@ def test_the_phone_line_is_repeatable(tmp_path):
     convert(src, tmp_path / "a.wav", telephone=True)
     convert(src, tmp_path / "b.wav", telephone=True)
     assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
+
+
+def test_stm_turns_are_read_with_speaker_times_and_words():
+    from subtitler.train.realdev import stm_segments
+
+    text = ";; a comment line\nsample 1 Diane 6.68 7.16 Hello?\nsample 1 Sheila 14.444 17.769 And I'm Sheila in Texas.\n"
+    assert stm_segments(text) == [("Diane", 6.68, 7.16, "Hello?"), ("Sheila", 14.444, 17.769, "And I'm Sheila in Texas.")]
+
+
+@pytest.mark.skipif(shutil.which("sox") is None, reason="sox not installed (scripts/setup.sh)")
+def test_a_turn_is_cut_from_its_recording_and_headerless_mulaw_is_read(tmp_path):
+    t = np.arange(32_000) / 16_000
+    src = write_wav(tmp_path / "talk.wav", 0.3 * np.sin(2 * np.pi * 440 * t))
+    convert(src, tmp_path / "turn.wav", start=0.5, end=1.25)
+    assert len(load_wave(str(tmp_path / "turn.wav"))) == 12_000  # 0.75 s
+    convert(src, tmp_path / "turn_phone.wav", telephone=True, start=0.5, end=1.25)
+    assert len(load_wave(str(tmp_path / "turn_phone.wav"))) == 12_000
+    import subprocess
+
+    au = tmp_path / "the_time_is.au"  # saytime's format: 8 kHz mu-law with no header
+    subprocess.run(["sox", str(src), "-t", "ul", "-r", "8000", "-c", "1", str(au)], check=True)
+    convert(au, tmp_path / "clock.wav")
+    x = load_wave(str(tmp_path / "clock.wav")).numpy()
+    assert len(x) == 32_000 and abs(np.argmax(np.abs(np.fft.rfft(x))) * 16_000 / len(x) - 440) < 5
+
+
+def test_saytime_words_are_their_file_names(tmp_path, monkeypatch):
+    import subtitler.train.realdev as realdev
+
+    for name in ("the_time_is", "oclock", "13"):
+        (tmp_path / f"{name}.au").write_bytes(b"\xff" * 80)
+    monkeypatch.setattr(realdev, "SAYTIME", tmp_path)
+    assert [(s.name, s.text) for s in realdev.saytime_sources()] == [
+        ("13", "13"), ("oclock", "o'clock"), ("the_time_is", "the time is")]
