@@ -174,6 +174,28 @@ def test_eval_command_prints_the_commonest_confusions(tmp_path, bundle, capsys, 
     assert "'t' -> 'd'     2  (100.0% of 't')" in out and "'p' -> 'b'" not in out  # only the commonest one
 
 
+def test_eval_breaks_the_peers_down_like_the_model(tmp_path, bundle, capsys, monkeypatch):
+    import subtitler.train.report as report
+    from subtitler.checkpoint import save_checkpoint
+    from subtitler.train.cli import main
+    from subtitler.train.evaluate import Scored
+    from subtitler.train.peers import PeerRun
+
+    manifest = tiny_corpus(tmp_path)
+    lines = manifest.read_text().splitlines()  # two engines: the first three utterances are "other"
+    manifest.write_text("\n".join(ln.replace('"tone"', '"other"') if i < 3 else ln for i, ln in enumerate(lines)) + "\n")
+    monkeypatch.setattr(report, "evaluate_model", lambda bundle, utts, by, **kw: [
+        Scored(getattr(u, by), u.text, u.text, u.text) for u in utts])
+    monkeypatch.setattr(report, "PEERS", [lambda paths: PeerRun("echo peer", ["Hello, World!"] * len(paths), 1.0)])
+    save_checkpoint(tmp_path / "m.pt", bundle)
+    assert main(["eval", str(manifest), "--model", str(tmp_path / "m.pt"), "--peers"]) == 0
+    out = capsys.readouterr().out
+    block = out[out.index("echo peer by engine:"):]
+    assert "other" in block and "tone" in block  # the peer's own breakdown, by the same field
+    other = next(line for line in block.splitlines() if line.startswith("other"))
+    assert other.split()[1:] == ["80.0%", "76.9%", "3"]  # 0 + 2 + 2 word errors (one inserted) over 5 words
+
+
 def test_ema_weights_follow_the_recurrence_and_survive_a_resume(tmp_path):
     import torch
 

@@ -70,8 +70,9 @@ def run_eval(args) -> int:
         table.append((label, *error_rates([r.ref for r in rows], [r.whole for r in rows]),
                       sum(r.whole_s for r in rows)))
         results[label] = rows
-    table += _peers(utts) if args.peers else []
-    _print(table, results, audio_s, args.by)
+    peer_rows, peer_results = _peers(utts, args.by) if args.peers else ([], {})
+    table += peer_rows
+    _print(table, {**results, **peer_results}, audio_s, args.by)
     if args.confusions:
         _print_confusions(results, args.confusions)
     if args.json:
@@ -79,15 +80,16 @@ def run_eval(args) -> int:
     return 0 if all(r.whole == r.streamed for rows in results.values() for r in rows) else 1
 
 
-def _peers(utts) -> list[tuple]:
-    """(name, CER, WER, seconds) of each installed peer recogniser."""
-    rows = []
+def _peers(utts, by: str = "engine") -> tuple[list[tuple], dict[str, list[Scored]]]:
+    """(name, CER, WER, seconds) of each installed peer recogniser, and its texts for the breakdown."""
+    rows, texts = [], {}
     for peer in PEERS:
         run = peer([u.path for u in utts])
         if run is not None:
             hyps = [_normalize(t) for t in run.texts]
             rows.append((run.name, *error_rates([u.text for u in utts], hyps), run.seconds))
-    return rows
+            texts[run.name] = [Scored(getattr(u, by) or "?", u.text, h, h, path=str(u.path)) for u, h in zip(utts, hyps)]
+    return rows, texts
 
 
 def _print(table, results, audio_s: float, by: str) -> None:
