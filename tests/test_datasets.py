@@ -110,3 +110,25 @@ def test_bucket_batches_respects_the_limit_and_covers_every_index_once():
 
 def test_bucket_batches_of_nothing():
     assert bucket_batches([], 10.0, random.Random(0)) == []
+
+
+def test_real_speech_keeps_its_own_split_and_is_never_trained_on(tmp_path):
+    from subtitler.config import ModelConfig
+    from subtitler.train.train import TrainConfig, Trainer
+
+    lines = (SYNTH / "manifest.jsonl").read_text().splitlines()
+    (tmp_path / "wav").symlink_to(SYNTH / "wav")
+    (tmp_path / "manifest.jsonl").write_text("\n".join(
+        ln.replace('"split": "test"', '"split": "realdev"') for ln in lines) + "\n")
+    utts = read_manifest(tmp_path / "manifest.jsonl")
+    assert {u.split for u in utts} == {"train", "realdev"}
+    trainer = Trainer(TrainConfig(train=(str(tmp_path / "manifest.jsonl"),), out=str(tmp_path / "run"), workers=0,
+                                  augment=False, model=ModelConfig(conv_channels=16, hidden=16, layers=1, lookahead=0)))
+    assert trainer.data.train and all(u.split == "train" for u in trainer.data.train)
+
+
+def test_tunelm_names_the_splits_when_none_matches(capsys):
+    from subtitler.train.tunelm import main
+
+    assert main(["--corpus", str(SYNTH / "manifest.jsonl"), "--split", "realdev"]) == 1
+    assert "no utterances of split 'realdev'" in capsys.readouterr().err

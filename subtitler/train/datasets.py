@@ -24,7 +24,8 @@ PATH_COLUMNS = ("path", "audio", "file", "filename", "wav")  # CSV header names 
 TEXT_COLUMNS = ("text", "transcript", "transcription", "sentence")  # ... for the transcript
 SECONDS_COLUMNS = ("seconds", "duration")  # ... for the duration in seconds (optional)
 VOICE_COLUMNS = ("voice", "speaker", "client_id")  # ... for the speaker (optional)
-SPLIT_NAMES = {"train": "train", "dev": "valid", "valid": "valid", "validation": "valid", "test": "test"}
+SPLIT_NAMES = {"train": "train", "dev": "valid", "valid": "valid", "validation": "valid", "test": "test",
+               "realdev": "realdev"}  # real speech for measuring only: never a training split
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Utterance:
     seconds: float  # duration in s; 0.0 when unknown (see fill_seconds)
     voice: str = ""  # speaker id, e.g. "engine:name", LibriSpeech speaker, Common Voice client_id
     engine: str = ""  # TTS engine, or "" for human speech
-    split: str = "train"  # "train", "valid" or "test"
+    split: str = "train"  # "train", "valid", "test" or "realdev" (real speech, never trained on)
 
 
 @lru_cache(maxsize=1)
@@ -223,5 +224,6 @@ def _probe(path: str) -> float:
 
 
 def _split_of(name: str) -> str:
-    """Split of a folder or file name: train-clean-100 -> train, dev -> valid, test -> test, other -> train."""
+    """Split of a folder or file name: train-clean-100 -> train, dev -> valid, test -> test,
+    realdev -> realdev, other -> train."""
     return SPLIT_NAMES.get(re.split(r"[-_.]", name.lower())[0], "train")

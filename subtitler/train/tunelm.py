@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import hashlib
 import itertools
+import sys
 import time
 from pathlib import Path
 
@@ -85,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     bundle = load_checkpoint(args.model)
     utts = [u for spec in args.corpus for u in load_corpus(spec) if u.split == args.split]
     utts = utts[: args.limit] if args.limit else utts
+    if not utts:
+        found = sorted({u.split for spec in args.corpus for u in load_corpus(spec)})
+        print(f"tunelm: no utterances of split {args.split!r} in {' '.join(args.corpus)} "
+              f"(splits there: {', '.join(found) or 'none'})", file=sys.stderr)
+        return 1
     log_probs = log_probs_of(bundle, utts, args.cache)
     refs = [u.text for u in utts]
     audio_s = sum(u.seconds for u in utts)
