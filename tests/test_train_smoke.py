@@ -188,8 +188,11 @@ def test_eval_breaks_the_peers_down_like_the_model(tmp_path, bundle, capsys, mon
         Scored(getattr(u, by), u.text, u.text, u.text) for u in utts])
     monkeypatch.setattr(report, "PEERS", [lambda paths: PeerRun("echo peer", ["Hello, World!"] * len(paths), 1.0)])
     save_checkpoint(tmp_path / "m.pt", bundle)
-    assert main(["eval", str(manifest), "--model", str(tmp_path / "m.pt"), "--peers"]) == 0
+    assert main(["eval", str(manifest), "--model", str(tmp_path / "m.pt"), "--peers",
+                 "--json", str(tmp_path / "r.json")]) == 0
     out = capsys.readouterr().out
+    saved = json.loads((tmp_path / "r.json").read_text())["breakdown"]["echo peer"]
+    assert saved["other"]["n"] == 3 and abs(saved["other"]["wer"] - 0.8) < 1e-9
     block = out[out.index("echo peer by engine:"):]
     assert "other" in block and "tone" in block  # the peer's own breakdown, by the same field
     other = next(line for line in block.splitlines() if line.startswith("other"))
