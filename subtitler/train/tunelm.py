@@ -84,12 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     bundle = load_checkpoint(args.model)
-    utts = [u for spec in args.corpus for u in load_corpus(spec) if u.split == args.split]
+    every = [u for spec in args.corpus for u in load_corpus(spec)]
+    utts = [u for u in every if u.split == args.split]
     utts = utts[: args.limit] if args.limit else utts
     if not utts:
-        found = sorted({u.split for spec in args.corpus for u in load_corpus(spec)})
         print(f"tunelm: no utterances of split {args.split!r} in {' '.join(args.corpus)} "
-              f"(splits there: {', '.join(found) or 'none'})", file=sys.stderr)
+              f"(splits there: {', '.join(sorted({u.split for u in every})) or 'none'})", file=sys.stderr)
         return 1
     log_probs = log_probs_of(bundle, utts, args.cache)
     refs = [u.text for u in utts]
