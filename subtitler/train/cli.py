@@ -14,6 +14,7 @@ commands:
   text      build the normalised sentence pool (train/valid/test) and LM text
   synth     synthesise a speech corpus with every installed English TTS voice
   realdev   build the real-human-speech development manifest
+  realtrain real human speech to train on (Debian game/education voice lines, Whisper-checked)
   fit       train a model (one CPU, one GPU, or torchrun for many)
   eval      WER/CER of a model, whole and streamed, greedy and/or beam+LM, with peers
   tunelm    tune the beam search's LM weight and word score on a valid split
@@ -30,7 +31,8 @@ Typical sequence (see README "Training"):
 """
 
 DELEGATED = {"text": "subtitler.train.text", "synth": "subtitler.train.synth",
-             "realdev": "subtitler.train.realdev", "calibrate": "subtitler.train.calibrate",
+             "realdev": "subtitler.train.realdev", "realtrain": "subtitler.train.realtrain",
+             "calibrate": "subtitler.train.calibrate",
              "tunelm": "subtitler.train.tunelm", "pack": "subtitler.train.pack",
              "unpack": "subtitler.train.pack:main_unpack",
              "average": "subtitler.train.average"}
