@@ -108,6 +108,26 @@ def test_warm_start_takes_weights_and_statistics_with_a_fresh_schedule(tmp_path)
                             model=ModelConfig(conv_channels=16, hidden=24, layers=1, lookahead=0), **base))
 
 
+def test_warm_start_can_widen_the_lookahead_without_changing_the_output(tmp_path):
+    import pytest
+    import torch
+
+    manifest = tiny_corpus(tmp_path)
+    base = dict(train=(str(manifest),), warmup=2, batch_seconds=8.0, eval_every=5, workers=0, augment=False)
+    Trainer(TrainConfig(out=str(tmp_path / "a"), steps=3, model=ModelConfig(conv_channels=16, hidden=16, layers=1,
+                                                                              lookahead=1), **base)).fit()
+    first = load_checkpoint(tmp_path / "a" / "final.pt").model.eval()
+    wide = Trainer(TrainConfig(out=str(tmp_path / "b"), steps=3, init=str(tmp_path / "a" / "final.pt"),
+                               model=ModelConfig(conv_channels=16, hidden=16, layers=1, lookahead=3), **base))
+    assert wide.model.row.weight.shape[-1] == 4 and not wide.model.row.weight[..., 2:].any()
+    feats = torch.randn(2, 37, 80)
+    with torch.no_grad():
+        assert torch.allclose(wide.model.eval()(feats)[0], first(feats)[0], atol=1e-6)
+    with pytest.raises(SystemExit, match="only --model-lookahead may grow"):
+        Trainer(TrainConfig(out=str(tmp_path / "c"), steps=3, init=str(tmp_path / "a" / "final.pt"),
+                            model=ModelConfig(conv_channels=16, hidden=16, layers=1, lookahead=0), **base))
+
+
 def test_evaluation_decodes_whole_and_streamed_alike(tmp_path, bundle):
     from subtitler.train.datasets import load_corpus
     from subtitler.train.evaluate import breakdown, evaluate_model

@@ -148,11 +148,12 @@ class Trainer:
     def _warm_start(self, path: str) -> None:
         """Start from a trained checkpoint's weights (same architecture) with a new optimiser and LR cycle."""
         bundle = load_checkpoint(path)
-        ours = dataclasses.replace(bundle.model.config, dropout=self.model.config.dropout)
-        if ours != self.model.config:
-            raise SystemExit(f"--init {path}: its model {bundle.model.config} differs from {self.model.config}; "
-                             "pass the same --model-* options")
-        self.model.load_state_dict(bundle.model.state_dict())
+        want = self.model.config
+        ours = dataclasses.replace(bundle.model.config, dropout=want.dropout, lookahead=want.lookahead)
+        if ours != want or want.lookahead < bundle.model.config.lookahead:
+            raise SystemExit(f"--init {path}: its model {bundle.model.config} differs from {want}; "
+                             "pass the same --model-* options (only --model-lookahead may grow)")
+        self.model.load_state_dict(longer_lookahead(bundle.model.state_dict(), want.lookahead))
         self.train_seconds = float(bundle.meta.get("train_seconds", 0.0))
         self.log(f"warm start from {path} (step {bundle.meta.get('step', '?')} of its run)")
 
@@ -281,6 +282,19 @@ class Trainer:
             with open(self.out / "train.log", "a") as f:
                 f.write(line + "\n")
             print(line, file=sys.stderr, flush=True)
+
+
+def longer_lookahead(state: dict, lookahead: int) -> dict:
+    """A model's weights with its row convolution widened to ``lookahead`` future frames.
+
+    The new taps (the farthest frames) start at zero, so the widened model computes exactly
+    what the original did and training decides what the extra frames are worth.
+    """
+    weight = state["row.weight"]  # (hidden, 1, old lookahead + 1)
+    extra = lookahead + 1 - weight.shape[-1]
+    if extra <= 0:
+        return state
+    return {**state, "row.weight": torch.cat([weight, weight.new_zeros(*weight.shape[:-1], extra)], dim=-1)}
 
 
 def _init_distributed() -> tuple[int, int]:
