@@ -37,7 +37,7 @@ def test_whisper_labels_only_when_asked_and_confident():
         ("you sir are a coward", "whisper")
     assert choose_label("hedgewars", "coward", "Meris blended.", -0.9, -0.5) is None
     assert choose_label("hedgewars", "coward", "", 0.0, -0.5) is None
-    assert choose_label("hedgewars", "hello", "Hello!", -2.0, -0.5) == ("hello", "file name")
+    assert choose_label("hedgewars", "hello", "Hello!", -2.0, -0.5) == ("hello", "confirmed")
 
 
 def test_build_keeps_confirmed_clips_and_lists_the_rest(tmp_path, monkeypatch):
@@ -79,3 +79,16 @@ def test_build_keeps_confirmed_clips_and_lists_the_rest(tmp_path, monkeypatch):
     pseudo, _ = realtrain.build(tmp_path / "pseudo", cache=cache, recognise=recognise, pseudo_min=-0.5)
     assert [(r.text, r.voice) for r in pseudo] == [
         ("take cover", "hedgewars:British"), ("aye aye", "hedgewars:Pirate"), ("a frog", "tuxpaint:stamps")]
+
+
+def test_a_package_apt_cannot_fetch_is_skipped_with_its_reason(tmp_path, monkeypatch, capsys):
+    class Failed:
+        returncode, stderr = 100, "E: Unable to locate package hedgewars-data"
+
+    monkeypatch.setattr(realtrain.shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(realtrain.subprocess, "run", lambda *a, **k: Failed())
+    assert realtrain.fetch("hedgewars-data", tmp_path) is None
+    assert "apt-get download hedgewars-data failed: E: Unable to locate package" in capsys.readouterr().err
+    monkeypatch.setattr(realtrain.shutil, "which", lambda name: None)
+    assert realtrain.fetch("hedgewars-data", tmp_path) is None
+    assert "no apt-get" in capsys.readouterr().err

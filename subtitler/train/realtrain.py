@@ -26,7 +26,8 @@ with Whisper's words, where Whisper's mean token log-probability (the lowest of 
 is at least LOGPROB: pseudo-labels, with Whisper's own mistakes in them.
 
 Every clip is listed in ``checks.jsonl`` with its file-name label, what Whisper heard, its
-confidence and how the clip was labelled ("file name", "whisper") or that it was rejected.
+confidence and how the clip was labelled ("confirmed": the package's label, which Whisper
+spells; "whisper": Whisper's words) or that it was rejected.
 Output: 16 kHz mono WAVs under ``out_dir`` and ``manifest.jsonl`` in the synthetic corpus
 format, ``split`` = "train", ``engine`` = source and ``voice`` = "source:pack".
 
@@ -39,6 +40,7 @@ import argparse
 import json
 import math
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -106,7 +108,7 @@ def choose_label(source: str, label: str, heard: str, confidence: float,
     """(transcript, how it was labelled) for one clip, or None to leave it out."""
     checked = verified_label(source, label, heard)
     if checked is not None:
-        return checked, "file name"
+        return checked, "confirmed"
     words = normalize(heard)
     if pseudo_min is not None and words and confidence >= pseudo_min:
         return words, "whisper"
@@ -121,6 +123,10 @@ def fetch(package: str, cache: Path) -> Path | None:
         return root
     cache.mkdir(parents=True, exist_ok=True)
     if not list(cache.glob(f"{package}_*.deb")):
+        if shutil.which("apt-get") is None:
+            print(f"realtrain: {package} is a Debian package and this system has no apt-get; skipping it",
+                  file=sys.stderr)
+            return None
         run = subprocess.run(["apt-get", "download", package], cwd=cache, capture_output=True, text=True)
         if run.returncode != 0:
             print(f"realtrain: apt-get download {package} failed: {run.stderr.strip()[-200:]}", file=sys.stderr)
@@ -200,9 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in a.sources:
         recs = [r for r in kept if r.engine == name]
         mine = [c for c in checks if c["path"].startswith(f"wav/{name}/")]
-        how = {k: sum(1 for c in mine if c["labelled"] == k) for k in ("file name", "whisper", "rejected")}
+        how = {k: sum(1 for c in mine if c["labelled"] == k) for k in ("confirmed", "whisper", "rejected")}
         print(f"{name}: {len(recs)} utterances kept ({sum(r.seconds for r in recs) / 60:.1f} min, "
-              f"{len({r.voice for r in recs})} voices; labels confirmed {how['file name']}, from Whisper "
+              f"{len({r.voice for r in recs})} voices; labels confirmed {how['confirmed']}, from Whisper "
               f"{how['whisper']}), {how['rejected']} rejected")
     print(f"{len(kept)} utterances -> {Path(a.out) / 'manifest.jsonl'} (every clip's check: checks.jsonl)")
     return 0 if kept else 1
