@@ -25,7 +25,7 @@ from subtitler.checkpoint import load_checkpoint  # noqa: E402
 from subtitler.features import FeatureExtractor, _cmn_decay, running_mean_subtract  # noqa: E402
 from subtitler.train.augment import warp_vocal_tract  # noqa: E402
 from subtitler.train.data import load_wave  # noqa: E402
-from subtitler.train.evaluate import error_rates  # noqa: E402
+from subtitler.train.evaluate import error_rates, greedy_texts  # noqa: E402
 
 
 def decode(bundle, extractor, decay, log_mel: torch.Tensor, alpha: float) -> tuple[str, float]:
@@ -35,10 +35,8 @@ def decode(bundle, extractor, decay, log_mel: torch.Tensor, alpha: float) -> tup
     x = (x - extractor.mean) * extractor.inv_std
     x, _ = running_mean_subtract(x, torch.zeros(x.shape[-1]), decay)
     log_probs = bundle.model(x[None])[0][0]
-    best = log_probs.argmax(-1)
-    ids = torch.unique_consecutive(best).tolist()
-    text = " ".join(bundle.vocab.decode([i for i in ids if i != 0]).split())
-    voiced = best != 0
+    text = greedy_texts(log_probs[None], torch.tensor([log_probs.shape[0]]), bundle.vocab)[0]
+    voiced = log_probs.argmax(-1) != 0
     return text, float(log_probs.max(-1).values[voiced].mean()) if voiced.any() else float("-inf")
 
 

