@@ -189,3 +189,28 @@ def test_drascula_lines_are_raw_8_bit_audio_at_11_khz(tmp_path):
     assert abs(len(audio) - SAMPLE_RATE) < 10  # one second, resampled to 16 kHz
     spectrum = np.abs(np.fft.rfft(audio))
     assert abs(np.argmax(spectrum) * SAMPLE_RATE / len(audio) - 440) < 3
+
+
+def test_beneath_a_steel_sky_speech_comes_out_of_its_disk_and_is_unpacked(tmp_path):
+    propack = pytest.importorskip("propack")
+    folder = tmp_path / realtrain.BASS
+    folder.mkdir(parents=True)
+    said = bytes(range(100, 160)) * 40
+    header = struct.pack("<11H", *([0x81] + [0] * 10))  # bit 7 of the first word: RNC-compressed
+    files = [(60111, b"\0" * 22 + b"a sprite", 0), (50001, header + propack.pack(said, method=1), 0),
+             (54490, b"\0" * 22 + said[:100], 1 << 23)]  # bit 23: stored as is
+    dsk, dnr = b"", struct.pack("<I", len(files))
+    for number, data, flag in files:
+        dsk += b"\0" * (-len(dsk) % 16)  # the second file's offset is given in 16-byte units
+        unit = number == 50001
+        offset = (len(dsk) >> 4 | 1 << 23) if unit else len(dsk)
+        dnr += struct.pack("<H", number) + offset.to_bytes(3, "little") + (len(data) | flag).to_bytes(3, "little")
+        dsk += data
+    (folder / "sky.dnr").write_bytes(dnr)
+    (folder / "sky.dsk").write_bytes(dsk)
+    assert dict(realtrain.sky_speech(folder)) == {50001: said, 54490: said[:100]}  # 60111 is not speech
+    sources = list(realtrain.bass_sources(tmp_path))
+    assert [(s.name, s.text, s.audio.read_bytes(), realtrain.speaker(s)) for s in sources] == [
+        ("50001", "", said, "cast"), ("54490", "", said[:100], "cast")]
+    assert choose_label("bass", "", "Did you laugh?", -0.2) is None  # no text of its own: only pseudo-labels
+    assert choose_label("bass", "", "Did you laugh?", -0.2, -0.5) == ("did you laugh", "whisper")

@@ -67,7 +67,7 @@ DOWNLOADED = ("audioeval", *PINNED)  # fetched at build time; the others come fr
 JFK_TEXT = "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 RAW_16K = ["-t", "raw", "-r", "16000", "-e", "signed", "-b", "16", "-c", "1"]  # sox input spec
 ULAW_8K = ["-t", "ul", "-r", "8000", "-c", "1"]  # saytime's headerless .au files
-U8_11K = ["-t", "raw", "-r", "11025", "-e", "unsigned", "-b", "8", "-c", "1"]  # Drascula's headerless .ALS lines
+U8_11K = ["-t", "raw", "-r", "11025", "-e", "unsigned", "-b", "8", "-c", "1"]  # the talkies' headerless lines
 # ktuberling names whose spoken words differ from the name (best reading; not verified by ear).
 KTUBERLING_WORDS = {"fallingstar": "falling star", "palmtree": "palm tree", "broccolli": "broccoli",
                     "sphynx": "sphinx", "ufo": "u f o"}
@@ -238,7 +238,7 @@ def convert(src: Path, dst: Path, telephone: bool = False, start: float = 0.0, e
 
     ``start``/``end`` (seconds) keep only that part of the recording."""
     dst.parent.mkdir(parents=True, exist_ok=True)
-    spec = {".raw": RAW_16K, ".au": ULAW_8K, ".ALS": U8_11K}.get(src.suffix, [])
+    spec = {".raw": RAW_16K, ".au": ULAW_8K, ".ALS": U8_11K, ".u8": U8_11K}.get(src.suffix, [])
     trim = ["trim", f"{start:.3f}", f"={end:.3f}"] if end is not None else []
     line = dst.with_suffix(".ulaw.wav")  # the phone line's 8 kHz mu-law stage, removed even if sox fails
     decoded = dst.with_suffix(".decoded.wav")  # G.722 and MP3 decoded before sox, which cannot read them

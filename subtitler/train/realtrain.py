@@ -15,6 +15,11 @@ folder: nothing is installed, no root needed once apt's package lists exist):
              Queen", CD talkie, 6,745 spoken lines by its cast (MP3 ``*.SB`` entries of the
              ``queen.1c`` resource archive); the game's text is in its ``.DOG``, ``.CUT`` and
              ``.JAS`` entries
+  bass       Debian beneath-a-steel-sky (freeware, ScummVM data): "Beneath a Steel Sky", CD
+             talkie, 3,866 spoken lines (files 50000-59999 of ``sky.dsk``, most RNC ProPack
+             compressed, 11 kHz 8-bit); its text is Huffman-coded with a table that only the
+             game's executable holds, so these lines have no label of their own: they are kept
+             only with ``--whisper-labels``
 
 The labels come from file names and are checked against Whisper tiny.en (the peer
 recogniser, ``pip install 'subtitler[peers]'``) before a clip is kept:
@@ -73,13 +78,15 @@ from subtitler.train.synth import Utterance, wav_seconds
 from subtitler.train.text import normalize
 
 PACKAGES = {"hedgewars": "hedgewars-data", "tuxpaint": "tuxpaint-stamps-default", "drascula": "drascula",
-            "fotaq": "flight-of-the-amazon-queen"}
+            "fotaq": "flight-of-the-amazon-queen", "bass": "beneath-a-steel-sky"}
 ALL_SOURCES = tuple(PACKAGES)
 GAMES = ("drascula", "fotaq")  # talkies: the label is the nearest line of the game's own text
+PACKED = (*GAMES, "bass")  # many short lines: they share Whisper windows
 HEDGEWARS_VOICES = "usr/share/games/hedgewars/Data/Sounds/voices"
 TUXPAINT_STAMPS = "usr/share/tuxpaint/stamps"
 DRASCULA = "usr/share/scummvm/drascula/en"
 FOTAQ = "usr/share/scummvm/flight-of-the-amazon-queen/queen.1c"
+BASS = "usr/share/scummvm/beneath-a-steel-sky"
 MAX_CER = 0.25  # tuxpaint: Whisper may mishear a word or two of a sentence it agrees with
 PACK_WINDOW, PACK_GAP = 29.0, 1.0  # seconds: game lines share Whisper windows (``_whisper_packed``)
 
@@ -154,6 +161,48 @@ def fotaq_sources(root: Path) -> Iterator[Source]:
             yield Source("fotaq", mp3, "", mp3.stem)
 
 
+def sky_speech(folder: Path) -> Iterator[tuple[int, bytes]]:
+    """(file number, 11 kHz unsigned 8-bit audio) of every speech file of Beneath a Steel Sky.
+
+    ``sky.dnr`` (layout as ScummVM engines/sky/disk.cpp reads it): a little-endian entry count,
+    then 8 bytes per file: its 16-bit number, a 24-bit offset (bit 23: the offset counts 16-byte
+    units) and 24 bits of size (low 22 bits) and flags (bit 23: stored as is). A file starts with
+    a 22-byte header of 16-bit words; bit 7 of the first marks RNC ProPack compression of the
+    rest. Speech files are numbered 50000-59999."""
+    import propack
+
+    dnr = (folder / "sky.dnr").read_bytes()
+    count = struct.unpack("<I", dnr[:4])[0]
+    with (folder / "sky.dsk").open("rb") as dsk:
+        for i in range(count):
+            entry = dnr[4 + 8 * i:12 + 8 * i]
+            number = struct.unpack("<H", entry[:2])[0]
+            if not 50000 <= number < 60000:
+                continue
+            offset, flags = int.from_bytes(entry[2:5], "little"), int.from_bytes(entry[5:8], "little")
+            offset = (offset & 0x7FFFFF) << 4 if offset >> 23 & 1 else offset & 0x7FFFFF
+            dsk.seek(offset)
+            data = dsk.read(flags & 0x3FFFFF)
+            compressed = not flags >> 23 & 1 and data[0] >> 7 & 1
+            yield number, propack.unpack(data[22:]) if compressed else data[22:]
+
+
+def bass_sources(root: Path) -> Iterator[Source]:
+    """One source per speech file, extracted once next to the game's data; no text."""
+    folder = root / BASS
+    if not (folder / "sky.dnr").exists():
+        return
+    speech = folder / "speech"
+    if not speech.exists():
+        tmp = folder / "speech.partial"
+        tmp.mkdir(exist_ok=True)
+        for number, audio in sky_speech(folder):
+            (tmp / f"{number}.u8").write_bytes(audio)
+        tmp.rename(speech)
+    for u8 in sorted(speech.glob("*.u8")):
+        yield Source("bass", u8, "", u8.stem)
+
+
 def text_runs(blobs: Iterable[bytes]) -> list[str]:
     """Candidate lines from game text files: printable runs split at ``*`` (the games' control
     codes), normalised, with at least two letters, no duplicates. Each piece also comes with
@@ -212,7 +261,7 @@ def speaker(s: Source) -> str:
         return re.match(r"[A-Z]*", s.name).group() or "hero"
     if s.source == "fotaq":  # "020001P2": room 02, line 0001, speaker P, part 2
         return s.name[-2]
-    return "stamps"
+    return "stamps" if s.source == "tuxpaint" else "cast"
 
 
 def verified_label(source: str, label: str, heard: str) -> str | None:
@@ -279,7 +328,7 @@ def build(out_dir: str | Path, sources: tuple[str, ...] = ALL_SOURCES, cache: Pa
     recognise = recognise or _whisper
     recognise_packed = recognise_packed or (_whisper_packed if recognise is _whisper else recognise)
     finders = {"hedgewars": hedgewars_sources, "tuxpaint": tuxpaint_sources, "drascula": drascula_sources,
-               "fotaq": fotaq_sources}
+               "fotaq": fotaq_sources, "bass": bass_sources}
     clips: list[tuple[Source, Path]] = []
     lines: dict[str, list[str]] = {}
     for name in sources:
@@ -299,7 +348,7 @@ def build(out_dir: str | Path, sources: tuple[str, ...] = ALL_SOURCES, cache: Pa
             previous[c["path"]] = (c["whisper"], c["confidence"])
     heard = [previous.get(str(rel)) for _, rel in clips]
     for packed in (False, True):  # game lines are many and short: they share Whisper windows
-        todo = [i for i, (s, _) in enumerate(clips) if heard[i] is None and (s.source in GAMES) == packed]
+        todo = [i for i, (s, _) in enumerate(clips) if heard[i] is None and (s.source in PACKED) == packed]
         if todo:
             heard_now = (recognise_packed if packed else recognise)([str(out / clips[i][1]) for i in todo])
             for i, h in zip(todo, heard_now):
