@@ -16,7 +16,7 @@ folder: nothing is installed, no root needed once apt's package lists exist):
              ``queen.1c`` resource archive); the game's text is in its ``.DOG``, ``.CUT`` and
              ``.JAS`` entries
   bass       Debian beneath-a-steel-sky (freeware, ScummVM data): "Beneath a Steel Sky", CD
-             talkie, 3,866 spoken lines (files 50000-59999 of ``sky.dsk``, most RNC ProPack
+             talkie, 3,650 spoken lines (files 50000-59999 of ``sky.dsk``, most RNC ProPack
              compressed, 11 kHz 8-bit); its text is Huffman-coded with a table that only the
              game's executable holds, so these lines have no label of their own: they are kept
              only with ``--whisper-labels``
