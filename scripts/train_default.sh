@@ -108,7 +108,8 @@ PY=$PY scripts/gpu_train.sh runs/pack9 runs/gpu9 "${BUDGET[@]}" --model-hidden 5
 # statistics); with beam + LM better than the mean of 5 and 7 on every measured set.
 $PY -m subtitler.train.cli average runs/cpu5/final.pt runs/gpu7/run/final.pt runs/cpu8/final.pt \
     runs/gpu9/run/final.pt --out runs/avg5789.pt
-# (Cycles 10-13, and their means with these four, were not kept: see the model card.)
+# (Cycles 10-13, and their means with these four, were not kept: see the model card. Nor, yet,
+# the eleventh session's runs with real game speech, `realtrain --sources drascula fotaq bass`.)
 SHIP=runs/avg5789.pt
 $PY -m subtitler.train.cli eval --model $SHIP runs/realdev/manifest.jsonl --by engine
 $PY -m subtitler.train.cli eval --model $SHIP runs/realdev_ivr --decoder both
