@@ -40,7 +40,8 @@ recogniser, ``pip install 'subtitler[peers]'``) before a clip is kept:
 
 Most hedgewars file names name an event, not the line ("Coward.ogg" says "You, sir, are a
 coward"), so few pass. ``--whisper-labels LOGPROB`` also keeps the clips that fail, labelled
-with Whisper's words, where Whisper's mean token log-probability (the lowest of its segments)
+with Whisper's words, where Whisper's mean token log-probability (the lowest of its segments;
+for the games' lines, which share Whisper windows, the mean log-probability of the line's words)
 is at least LOGPROB: pseudo-labels, with Whisper's own mistakes in them.
 
 Every clip is listed in ``checks.jsonl`` with its file-name label, what Whisper heard, its
