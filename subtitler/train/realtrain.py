@@ -21,8 +21,8 @@ folder: nothing is installed, no root needed once apt's package lists exist):
              game's executable holds, so these lines have no label of their own: they are kept
              only with ``--whisper-labels``
 
-The labels come from file names and are checked against Whisper tiny.en (the peer
-recogniser, ``pip install 'subtitler[peers]'``) before a clip is kept:
+The labels come from file names or the games' own text and are checked against Whisper tiny.en
+(the peer recogniser, ``pip install 'subtitler[peers]'``) before a clip is kept:
 
 * hedgewars: kept when Whisper's words, letters only, spell exactly the file name's letters;
   the label is Whisper's words, which supply the spaces and apostrophes a file name lacks
@@ -210,21 +210,17 @@ def text_runs(blobs: Iterable[bytes]) -> list[str]:
     its first 1-3 characters cut where the cut leaves a capital letter first or cuts digits only
     (length bytes and speaker or timing codes: "5*FLYou", "JUh huh", "*00but"): the uncut lines come first,
     then those with one character cut, and so on, so that ``nearest_line`` prefers fewer cuts."""
-    by_cut: list[dict[str, None]] = [{} for _ in range(4)]
-    for blob in blobs:
-        for run in re.findall(rb"[ -~]{2,}", blob):
-            for piece in run.decode("ascii").split("*"):
-                piece = re.sub(r"^\d+(?=[A-Za-z'\"])", "", piece)  # a code glued to the text: "00but", "0It"
-                for cut in range(4):
-                    if cut and not (piece[cut:cut + 1].isupper() or piece[:cut].isdigit()):
-                        continue
-                    line = normalize(piece[cut:])
-                    if len(letters(line)) >= 2:
-                        by_cut[cut][line] = None
-    seen: dict[str, None] = {}
-    for lines in by_cut:
-        seen.update((line, None) for line in lines if line not in seen)
-    return list(seen)
+    pieces = [re.sub(r"^\d+(?=[A-Za-z'\"])", "", piece)  # a code glued to the text: "00but", "0It"
+              for blob in blobs for run in re.findall(rb"[ -~]{2,}", blob) for piece in run.decode("ascii").split("*")]
+    lines: dict[str, None] = {}
+    for cut in range(4):
+        for piece in pieces:
+            if cut and not (piece[cut:cut + 1].isupper() or piece[:cut].isdigit()):
+                continue
+            line = normalize(piece[cut:])
+            if len(letters(line)) >= 2:
+                lines.setdefault(line)
+    return list(lines)
 
 
 def game_lines(name: str, root: Path) -> list[str]:
