@@ -183,6 +183,13 @@ def test_drascula_lines_are_raw_8_bit_audio_at_11_khz(tmp_path):
     sources = list(realtrain.drascula_sources(tmp_path))
     assert [(s.name, realtrain.speaker(s)) for s in sources] == [("12", "hero"), ("D12", "D")]
     assert "it's a coffin in the shape of a cross" in realtrain.game_lines("drascula", tmp_path)
+    # the real layout: a big-endian length, the text, 1-8 NULs up to it; a printable last byte of
+    # the length ("8" = 56, "(" = 40) is glued to the text and must not pass for a letter of it
+    door, stiff = b"THAT'S THE SECOND BIGGEST DOOR I'VE SEEN IN MY LIFE", b"IT IS VERY STIFF, JUST LIKE MY BOSS"
+    (folder / "drascula.dat").write_bytes(b"\0\0\0\x38" + door + bytes(5) + b"\0\0\0\x28" + stiff + bytes(5)
+                                          + b"\0\0\0\x10NOT REALLY" + bytes(6))
+    assert realtrain.game_lines("drascula", tmp_path) == [
+        "that's the second biggest door i've seen in my life", "it is very stiff just like my boss", "not really"]
     wav = tmp_path / "out.wav"
     realtrain.convert(sources[0].audio, wav)
     audio = load_wave(str(wav)).numpy()

@@ -204,16 +204,16 @@ def bass_sources(root: Path) -> Iterator[Source]:
         yield Source("bass", u8, "", u8.stem)
 
 
-def text_runs(blobs: Iterable[bytes]) -> list[str]:
+def text_runs(blobs: Iterable[bytes], cuts: int = 3) -> list[str]:
     """Candidate lines from game text files: printable runs split at ``*`` (the games' control
     codes), normalised, with at least two letters, no duplicates. Each piece also comes with
-    its first 1-3 characters cut where the cut leaves a capital letter first or cuts digits only
+    its first 1 to ``cuts`` characters cut where the cut leaves a capital letter first or cuts digits only
     (length bytes and speaker or timing codes: "5*FLYou", "JUh huh", "*00but"): the uncut lines come first,
     then those with one character cut, and so on, so that ``nearest_line`` prefers fewer cuts."""
     pieces = [re.sub(r"^\d+(?=[A-Za-z'\"])", "", piece)  # a code glued to the text: "00but", "0It"
               for blob in blobs for run in re.findall(rb"[ -~]{2,}", blob) for piece in run.decode("ascii").split("*")]
     lines: dict[str, None] = {}
-    for cut in range(4):
+    for cut in range(cuts + 1):
         for piece in pieces:
             if cut and not (piece[cut:cut + 1].isupper() or piece[:cut].isdigit()):
                 continue
@@ -223,11 +223,25 @@ def text_runs(blobs: Iterable[bytes]) -> list[str]:
     return list(lines)
 
 
+def drascula_strings(data: bytes) -> list[bytes]:
+    """The strings of ``drascula.dat``: each is a big-endian 32-bit length, then the text padded
+    with 1-8 NULs to that length. Where the length's last byte is printable it is glued to the
+    text ("8THAT'S THE SECOND BIGGEST DOOR I'VE SEEN IN MY LIFE" is 56 bytes of a 51-letter
+    line) and is cut off here, so that no guess at codes (``text_runs``' cuts) is needed."""
+    out = []
+    for m in re.finditer(rb"[ -~]{2,}", data):
+        run, start = m.group(), m.start()
+        size = int.from_bytes(data[max(start - 3, 0):start + 1], "big")
+        glued = start >= 3 and len(run) - 1 < size <= len(run) + 7
+        out.append(run[1:] if glued else run)
+    return out
+
+
 def game_lines(name: str, root: Path) -> list[str]:
     """Every line of ``name``'s text (see ``text_runs``)."""
     if name == "drascula":
         dat = root / DRASCULA / "drascula.dat"
-        return text_runs([dat.read_bytes()] if dat.exists() else [])
+        return text_runs(drascula_strings(dat.read_bytes()) if dat.exists() else [], cuts=0)
     archive = root / FOTAQ
     if not archive.exists():
         return []
