@@ -79,7 +79,9 @@ def test_build_keeps_confirmed_clips_and_lists_the_rest(tmp_path, monkeypatch):
     assert [m["text"] for m in manifest] == ["take cover", "a frog"]
     assert sorted(c["label"] for c in checks if c["labelled"] == "rejected") == ["hello", "yessir"]
     assert len((out / "checks.jsonl").read_text().splitlines()) == 4
-    assert not (out / "wav/hedgewars/Default_es-Hello.wav").exists()  # rejected audio is not kept
+    # a rejected clip keeps its audio: checks.jsonl names it for listening, and a rebuild that
+    # rejects a line must not pull a file from under a training run started on an earlier manifest
+    assert (out / "wav/hedgewars/Default_es-Hello.wav").exists()
 
     pseudo, _ = realtrain.build(tmp_path / "pseudo", cache=cache, recognise=recognise, pseudo_min=-0.5)
     assert [(r.text, r.voice) for r in pseudo] == [
@@ -89,7 +91,7 @@ def test_build_keeps_confirmed_clips_and_lists_the_rest(tmp_path, monkeypatch):
         raise AssertionError(f"Whisper asked again for {paths}")
 
     again, _ = realtrain.build(tmp_path / "pseudo", cache=cache, recognise=deaf, pseudo_min=-0.5)
-    assert again == pseudo  # what Whisper heard comes from checks.jsonl; the rejected clip is converted again
+    assert again == pseudo  # what Whisper heard comes from checks.jsonl
 
 
 def test_a_package_apt_cannot_fetch_is_skipped_with_its_reason(tmp_path, monkeypatch, capsys):

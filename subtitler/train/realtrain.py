@@ -48,8 +48,9 @@ Every clip is listed in ``checks.jsonl`` with its file-name label, what Whisper 
 confidence and how the clip was labelled ("confirmed": the package's label, which Whisper
 spells; "whisper": Whisper's words) or that it was rejected. A rebuild into the same folder
 takes what Whisper heard from there and re-decides only the labels (Whisper runs only on new clips).
-Output: 16 kHz mono WAVs under ``out_dir`` and ``manifest.jsonl`` in the synthetic corpus
-format, ``split`` = "train", ``engine`` = source and ``voice`` = "source:pack".
+Output: 16 kHz mono WAVs of every clip under ``out_dir`` (rejected ones too, to listen to) and
+``manifest.jsonl`` of the kept ones in the synthetic corpus format, ``split`` = "train",
+``engine`` = source and ``voice`` = "source:pack".
 
     subtitler-train realtrain --out runs/realtrain
     subtitler-train realtrain --out runs/realtrain_pseudo --whisper-labels -0.5
@@ -370,8 +371,7 @@ def build(out_dir: str | Path, sources: tuple[str, ...] = ALL_SOURCES, cache: Pa
         chosen = choose_label(s.source, label, h, confidence, pseudo_min)
         checks.append({"path": str(rel), "label": label, "whisper": h.strip(), "confidence": round(confidence, 3),
                        "labelled": chosen[1] if chosen else "rejected"})
-        if chosen is None:
-            (out / rel).unlink(missing_ok=True)
+        if chosen is None:  # its WAV stays: to listen to, and for manifests written before this one
             continue
         kept.append(Utterance(str(rel), chosen[0], round(wav_seconds(out / rel), 3), f"{s.source}:{speaker(s)}",
                               s.source, "train"))
