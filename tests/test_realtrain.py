@@ -58,9 +58,14 @@ def test_build_keeps_confirmed_clips_and_lists_the_rest(tmp_path, monkeypatch):
     (stamps / "toad_desc.ogg").write_bytes(b"ogg")  # no text file: not a source
     for package in realtrain.PACKAGES.values():
         (cache / f"{package}.unpacked").touch()  # nothing is downloaded
-    monkeypatch.setattr(realtrain, "convert", lambda src, dst: (dst.parent.mkdir(parents=True, exist_ok=True),
-                                                                write_wav(dst, np.zeros(SAMPLE_RATE // 2, np.float32),
-                                                                          SAMPLE_RATE)))
+    converted = []
+
+    def convert(src, dst):
+        converted.append(dst)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        write_wav(dst, np.zeros(SAMPLE_RATE // 2, np.float32), SAMPLE_RATE)
+
+    monkeypatch.setattr(realtrain, "convert", convert)
     heard = {"British-Takecover": ("Take cover!", -0.3), "Default_es-Hello": ("¡Hola!", -0.8),
              "Pirate-Yessir": ("Aye aye!", -0.2), "frog": ("A frog.", -0.1)}
     seen = []
@@ -90,8 +95,10 @@ def test_build_keeps_confirmed_clips_and_lists_the_rest(tmp_path, monkeypatch):
     def deaf(paths):
         raise AssertionError(f"Whisper asked again for {paths}")
 
+    converted.clear()
     again, _ = realtrain.build(tmp_path / "pseudo", cache=cache, recognise=deaf, pseudo_min=-0.5)
     assert again == pseudo  # what Whisper heard comes from checks.jsonl
+    assert converted == []  # and every clip's audio, the rejected one's too, is still there
 
 
 def test_a_package_apt_cannot_fetch_is_skipped_with_its_reason(tmp_path, monkeypatch, capsys):
