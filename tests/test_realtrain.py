@@ -5,6 +5,7 @@ import json
 import math
 import shutil
 import struct
+import zipfile
 
 import numpy as np
 import pytest
@@ -230,3 +231,32 @@ def test_beneath_a_steel_sky_speech_comes_out_of_its_disk_and_is_unpacked(tmp_pa
         ("50001", "", said, "cast"), ("54490", "", said[:100], "cast")]
     assert choose_label("bass", "", "Did you laugh?", -0.2) is None  # no text of its own: only pseudo-labels
     assert choose_label("bass", "", "Did you laugh?", -0.2, -0.5) == ("did you laugh", "whisper")
+
+
+def test_warzone_voice_files_come_out_of_its_zip_with_the_games_own_lines(tmp_path):
+    archive = tmp_path / realtrain.WARZONE
+    archive.parent.mkdir(parents=True)
+    tutorial = ('{"audio": "tut1.ogg", "clear": false, "message": _("Oil resources are key to your success"), '
+                '"state": 0},\n{"audio": "tut2.ogg", "wait": 3},')
+    cfg = ('\taudio\t"beep1.ogg"\t\toneshot  30 1800\t/*Close Window*/\n'
+           '\taudio\t"pcv337.ogg"\toneshot\t100 1800  /*Structure Under Attack*/\n'
+           '\taudio\t"boom.ogg"\toneshot\t100 1800  /*Explosion*/\n')
+    with zipfile.ZipFile(archive, "w") as wz:
+        wz.writestr("script/tutorial.js", tutorial)
+        wz.writestr("audio/audio.cfg", cfg)
+        for name in ("audio/tutorial/tut1.ogg", "audio/tutorial/tut2.ogg", "audio/memressp/msg/pcv337.ogg",
+                     "audio/sfx/weapons/boom.ogg", "audio/radclick/click1.ogg", "sequenceaudio/cam1/c001.ogg",
+                     "texpages/tut1.png"):
+            wz.writestr(name, name.encode())
+    sources = list(realtrain.warzone_sources(tmp_path))
+    assert [(s.name, s.text, s.audio.read_bytes()) for s in sources] == [
+        ("audio-memressp-msg-pcv337", "Structure Under Attack", b"audio/memressp/msg/pcv337.ogg"),
+        ("audio-tutorial-tut1", "Oil resources are key to your success", b"audio/tutorial/tut1.ogg"),
+        ("audio-tutorial-tut2", "", b"audio/tutorial/tut2.ogg"),  # a step without a message
+        ("sequenceaudio-cam1-c001", "", b"sequenceaudio/cam1/c001.ogg")]  # no effects, no clicks
+    assert choose_label("warzone", "Structure Under Attack", "Structure under attack!", -0.1) == (
+        "structure under attack", "confirmed")
+    assert choose_label("warzone", "Close Window", "", -9.0) is None  # a comment that names a beep
+    assert choose_label("warzone", "", "Commander, we have a situation.", -0.2, -0.5) == (
+        "commander we have a situation", "whisper")
+    assert realtrain.speaker(sources[0]) == "cast"

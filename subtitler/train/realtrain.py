@@ -20,6 +20,11 @@ folder: nothing is installed, no root needed once apt's package lists exist):
              compressed, 11 kHz 8-bit); its text is Huffman-coded with a table that only the
              game's executable holds, so these lines have no label of their own: they are kept
              only with ``--whisper-labels``
+  warzone    Debian warzone2100-data (GPL-2+): the real-time strategy game's spoken tutorial,
+             mission and status messages (about 15 minutes of Ogg Vorbis at 11 kHz inside the
+             ``base.wz`` zip); the tutorial's lines are in ``script/tutorial.js`` and most status
+             messages are named in a comment of ``audio/audio.cfg`` ("Structure Under Attack");
+             the rest (mission briefings) only with ``--whisper-labels``
 
 The labels come from file names or the games' own text and are checked against Whisper tiny.en
 (the peer recogniser, ``pip install 'subtitler[peers]'``) before a clip is kept:
@@ -32,6 +37,7 @@ The labels come from file names or the games' own text and are checked against W
   article ("A frog." is mostly said as "frog"), or miss it by at most ``MAX_CER`` of its
   characters; the label is the stamp's text as spoken.
 
+* warzone: as tuxpaint (a comment that names a beep, not a line, fails the check).
 * drascula, fotaq: a clip's line is not named anywhere, so the label is the game's text line
   nearest to what Whisper heard (``game_lines``: every printable run of the game's text files,
   split at its ``*`` control codes, with up to three leading code characters cut); kept under
@@ -80,15 +86,18 @@ from subtitler.train.synth import Utterance, wav_seconds
 from subtitler.train.text import normalize
 
 PACKAGES = {"hedgewars": "hedgewars-data", "tuxpaint": "tuxpaint-stamps-default", "drascula": "drascula",
-            "fotaq": "flight-of-the-amazon-queen", "bass": "beneath-a-steel-sky"}
+            "fotaq": "flight-of-the-amazon-queen", "bass": "beneath-a-steel-sky",
+            "warzone": "warzone2100-data"}
 ALL_SOURCES = tuple(PACKAGES)
 GAMES = ("drascula", "fotaq")  # talkies: the label is the nearest line of the game's own text
-PACKED = (*GAMES, "bass")  # many short lines: they share Whisper windows
+PACKED = (*GAMES, "bass", "warzone")  # many short lines: they share Whisper windows
 HEDGEWARS_VOICES = "usr/share/games/hedgewars/Data/Sounds/voices"
 TUXPAINT_STAMPS = "usr/share/tuxpaint/stamps"
 DRASCULA = "usr/share/scummvm/drascula/en"
 FOTAQ = "usr/share/scummvm/flight-of-the-amazon-queen/queen.1c"
 BASS = "usr/share/scummvm/beneath-a-steel-sky"
+WARZONE = "usr/share/games/warzone2100/base.wz"
+WARZONE_NOT_SPEECH = ("audio/sfx/", "audio/radclick/")  # sound effects and radio clicks
 MAX_CER = 0.25  # tuxpaint: Whisper may mishear a word or two of a sentence it agrees with
 PACK_WINDOW, PACK_GAP = 29.0, 1.0  # seconds: game lines share Whisper windows (``_whisper_packed``)
 
@@ -161,6 +170,42 @@ def fotaq_sources(root: Path) -> Iterator[Source]:
                 f.seek(offset)
                 mp3.write_bytes(f.read(size))
             yield Source("fotaq", mp3, "", mp3.stem)
+
+
+def warzone_labels(tutorial_js: str, audio_cfg: str) -> dict[str, str]:
+    """File name -> the words it says: the tutorial's ``{"audio": "tut1.ogg", ... "message":
+    _("...")}`` steps and the ``"pcv337.ogg" ... /*Structure Under Attack*/`` comments."""
+    labels = {m[1]: m[2] for m in re.finditer(r'"audio":\s*"([^"]+\.ogg)"[^}]*?"message":\s*_\("([^"]*)"\)',
+                                                tutorial_js)}
+    for m in re.finditer(r'"([^"/]+\.ogg)"[^\n]*?/\*\s*(.*?)\s*\*/', audio_cfg):
+        labels.setdefault(m[1], m[2])
+    return labels
+
+
+def warzone_sources(root: Path) -> Iterator[Source]:
+    """Every Ogg file of the game's voice folders and mission briefings, extracted once next to
+    ``base.wz``; ``text`` is its line where the game names it, else empty."""
+    import zipfile
+
+    archive = root / WARZONE
+    if not archive.exists():
+        return
+    speech = archive.parent / "speech"
+    with zipfile.ZipFile(archive) as wz:
+        names = set(wz.namelist())
+        read = {n: wz.read(n).decode("utf-8", "replace") if n in names else ""
+                for n in ("script/tutorial.js", "audio/audio.cfg")}
+        labels = warzone_labels(read["script/tutorial.js"], read["audio/audio.cfg"])
+        for name in sorted(names):
+            if (not name.endswith(".ogg") or not name.startswith(("audio/", "sequenceaudio/"))
+                    or name.startswith(WARZONE_NOT_SPEECH)):
+                continue
+            ogg = speech / name
+            if not ogg.exists():
+                ogg.parent.mkdir(parents=True, exist_ok=True)
+                ogg.write_bytes(wz.read(name))
+            stem = name.removesuffix(".ogg").replace("/", "-")
+            yield Source("warzone", ogg, labels.get(Path(name).name, ""), stem)
 
 
 def sky_speech(folder: Path) -> Iterator[tuple[int, bytes]]:
@@ -340,7 +385,8 @@ def build(out_dir: str | Path, sources: tuple[str, ...] = ALL_SOURCES, cache: Pa
     recognise = recognise or _whisper
     recognise_packed = recognise_packed or (_whisper_packed if recognise is _whisper else recognise)
     finders = {"hedgewars": hedgewars_sources, "tuxpaint": tuxpaint_sources, "drascula": drascula_sources,
-               "fotaq": fotaq_sources, "bass": bass_sources}
+               "fotaq": fotaq_sources, "bass": bass_sources,
+               "warzone": warzone_sources}
     clips: list[tuple[Source, Path]] = []
     lines: dict[str, list[str]] = {}
     for name in sources:
