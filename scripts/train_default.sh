@@ -8,7 +8,9 @@
 #                                       an eighth: 70 minutes on the CPU, a ninth: 8.3 minutes on a
 #                                       GPU (or about 3 h on the CPU); then the mean of 5, 7, 8 and 9,
 #                                       49 CPU minutes on real game speech from it, and 3/4 of the
-#                                       mean + 1/4 of that run ships
+#                                       mean + 1/4 of that run; from that, two runs of 1000 steps on the
+#                                       same speech (about 50 minutes each on 2 cores), and 3/4 of it +
+#                                       1/4 of the mean of those two ships
 # Multi-GPU: prefix the fit step with  torchrun --nproc_per_node=N -m subtitler.train.cli fit ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -132,7 +134,23 @@ $PY -m subtitler.train.cli fit --train $K10 runs/s10/kokoro_mix/manifest.jsonl $
     --lr 3e-4 --warmup 50 --steps 1000 --eval-every 350 --workers 1 --seed 1
 $PY -m subtitler.train.cli average runs/avg5789.pt runs/T2/final.pt --out runs/avgT2.pt
 $PY -m subtitler.train.cli average runs/avg5789.pt runs/avgT2.pt --out runs/avgT2q.pt
-SHIP=runs/avgT2q.pt
+# Twelfth and thirteenth sessions, the shipped weights: two more runs from that 3:1 mean (seeds 2
+# and 3) on T2's mix plus the talkie lines of 1-3 words listed twice more; 3/4 of the 3:1 mean +
+# 1/4 of the mean of the two runs ships.
+$PY -c "import json, sys; sys.stdout.writelines(l for l in open('runs/talkies/manifest.jsonl') if 1 <= len(json.loads(l)['text'].split()) <= 3)" \
+    > runs/talkies/short.jsonl
+for SEED in 2 3; do
+  OUT=runs/T$((SEED + 2))   # T4, T5
+  $PY -m subtitler.train.cli fit --train $K10 runs/s10/kokoro_mix/manifest.jsonl $C10 $S10 $S10 \
+      runs/talkies/manifest.jsonl runs/bass/manifest.jsonl $S10 $S10 $S10 $S10 runs/talkies/short.jsonl \
+      runs/talkies/short.jsonl --valid $K10 $C10 --out $OUT --init runs/avgT2q.pt \
+      --model-hidden 512 --model-layers 3 --model-lookahead 2 --lr 3e-4 --warmup 50 --steps 1000 \
+      --eval-every 350 --workers 1 --seed $SEED
+done
+$PY -m subtitler.train.cli average runs/T4/final.pt runs/T5/final.pt --out runs/soup45.pt
+$PY -m subtitler.train.cli average runs/avgT2q.pt runs/soup45.pt --out runs/avgS.pt
+$PY -m subtitler.train.cli average runs/avgT2q.pt runs/avgS.pt --out runs/avgSq.pt
+SHIP=runs/avgSq.pt
 $PY -m subtitler.train.cli eval --model $SHIP runs/realdev/manifest.jsonl --decoder both --by engine
 $PY -m subtitler.train.cli eval --model $SHIP runs/realdev_ivr --decoder both
 $PY -m subtitler.train.cli eval --model $SHIP runs/realdev_more --decoder both --by engine

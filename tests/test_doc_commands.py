@@ -29,21 +29,25 @@ def _strip_comment(line: str) -> str:
     return re.split(r"\s#\s|\s#$", line, maxsplit=1)[0].strip()
 
 
-def _expand(command: str) -> list[str]:
-    """Shell words of a command, each variable standing for a path."""
-    return shlex.split(re.sub(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?", "runs/var", command))
+def _expand(command: str, values: dict[str, str] | None = None) -> list[str]:
+    """Shell words of a command, each variable replaced by its value in ``values`` or by a path."""
+    values = values or {}
+    return shlex.split(re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda m: values.get(m[1], "runs/var"), command))
 
 
 def script_commands() -> list[list[str]]:
     lines = _join_continuations((ROOT / "scripts" / "train_default.sh").read_text())
-    found = []
+    found, values = [], {}
     for line in lines:
         line = _strip_comment(line)
         if line.startswith("#"):
             continue
+        # "K=a M=b" and "for SEED in 2 3" (its first value) give the variables their values
+        values.update(re.findall(r"(?:^|\s)([A-Za-z_]\w*)=(\S+)", line))
+        values.update(re.findall(r"^for (\w+) in (\S+)", line))
         m = re.search(r"-m subtitler\.train\.cli (.*)", line)
         if m:
-            found.append(["subtitler-train", *_expand(m.group(1))])
+            found.append(["subtitler-train", *_expand(m.group(1), values)])
     return found
 
 
