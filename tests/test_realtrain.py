@@ -260,3 +260,24 @@ def test_warzone_voice_files_come_out_of_its_zip_with_the_games_own_lines(tmp_pa
     assert choose_label("warzone", "", "Commander, we have a situation.", -0.2, -0.5) == (
         "commander we have a situation", "whisper")
     assert realtrain.speaker(sources[0]) == "cast"
+
+
+def test_nexuiz_voices_come_out_of_its_pk3_named_by_their_files(tmp_path):
+    archive = tmp_path / realtrain.NEXUIZ
+    archive.parent.mkdir(parents=True)
+    with zipfile.ZipFile(archive, "w") as pk3:
+        for name in ("sound/tutorial/5-to_the_left_to_the_left.ogg", "sound/player/pyria-skadi/coms/coverme2.ogg",
+                     "sound/player/marine/player/pain1.ogg", "sound/announcer/male/03kills.ogg",
+                     "sound/weapons/rocket_fire.ogg", "models/player/marine.md3"):
+            pk3.writestr(name, name.encode())
+    sources = list(realtrain.nexuiz_sources(tmp_path))
+    assert [(s.name, s.text, realtrain.speaker(s), s.audio.read_bytes()) for s in sources] == [
+        ("announcer-male-03kills", "03kills", "announcer", b"sound/announcer/male/03kills.ogg"),
+        ("player-pyria-skadi-coms-coverme2", "coverme", "pyria-skadi", b"sound/player/pyria-skadi/coms/coverme2.ogg"),
+        ("tutorial-5-to_the_left_to_the_left", "to the left to the left", "tutorial",
+         b"sound/tutorial/5-to_the_left_to_the_left.ogg")]  # no grunts, no weapons
+    # run-together file names are checked by their letters; Whisper supplies the spaces
+    assert choose_label("nexuiz", "coverme", "Cover me!", -0.1) == ("cover me", "confirmed")
+    assert choose_label("nexuiz", "coverme", "Help me!", -0.1) is None
+    assert choose_label("nexuiz", "to the left to the left", "To the left, to the left.", -0.1) == (
+        "to the left to the left", "confirmed")

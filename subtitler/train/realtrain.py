@@ -25,6 +25,10 @@ folder: nothing is installed, no root needed once apt's package lists exist):
              ``base.wz`` zip); the tutorial's lines are in ``script/tutorial.js`` and most status
              messages are named in a comment of ``audio/audio.cfg`` ("Structure Under Attack");
              the rest (mission briefings) only with ``--whisper-labels``
+  nexuiz     Debian nexuiz-data (GPL-2+): the first-person shooter's spoken tutorial (one
+             instructor), its players' team-chat lines (nine voices) and announcer, inside the
+             ``data.pk3`` zip; a file name hints at its words ("5-to_the_left_to_the_left"), so
+             the file name is the label when Whisper spells it, else only with ``--whisper-labels``
 
 The labels come from file names or the games' own text and are checked against Whisper tiny.en
 (the peer recogniser, ``pip install 'subtitler[peers]'``) before a clip is kept:
@@ -37,7 +41,8 @@ The labels come from file names or the games' own text and are checked against W
   article ("A frog." is mostly said as "frog"), or miss it by at most ``MAX_CER`` of its
   characters; the label is the stamp's text as spoken.
 
-* warzone: as tuxpaint (a comment that names a beep, not a line, fails the check).
+* warzone, nexuiz: as tuxpaint (a comment that names a beep, not a line, or a file name that
+  names a line in a word or two, fails the check).
 * drascula, fotaq: a clip's line is not named anywhere, so the label is the game's text line
   nearest to what Whisper heard (``game_lines``: every printable run of the game's text files,
   split at its ``*`` control codes, with up to three leading code characters cut); kept under
@@ -87,10 +92,10 @@ from subtitler.train.text import normalize
 
 PACKAGES = {"hedgewars": "hedgewars-data", "tuxpaint": "tuxpaint-stamps-default", "drascula": "drascula",
             "fotaq": "flight-of-the-amazon-queen", "bass": "beneath-a-steel-sky",
-            "warzone": "warzone2100-data"}
+            "warzone": "warzone2100-data", "nexuiz": "nexuiz-data"}
 ALL_SOURCES = tuple(PACKAGES)
 GAMES = ("drascula", "fotaq")  # talkies: the label is the nearest line of the game's own text
-PACKED = (*GAMES, "bass", "warzone")  # many short lines: they share Whisper windows
+PACKED = (*GAMES, "bass", "warzone", "nexuiz")  # many short lines: they share Whisper windows
 HEDGEWARS_VOICES = "usr/share/games/hedgewars/Data/Sounds/voices"
 TUXPAINT_STAMPS = "usr/share/tuxpaint/stamps"
 DRASCULA = "usr/share/scummvm/drascula/en"
@@ -98,6 +103,8 @@ FOTAQ = "usr/share/scummvm/flight-of-the-amazon-queen/queen.1c"
 BASS = "usr/share/scummvm/beneath-a-steel-sky"
 WARZONE = "usr/share/games/warzone2100/base.wz"
 WARZONE_NOT_SPEECH = ("audio/sfx/", "audio/radclick/")  # sound effects and radio clicks
+NEXUIZ = "usr/share/games/nexuiz/data/data.pk3"
+NEXUIZ_SPEECH = re.compile(r"sound/(tutorial/[^/]+|player/[^/]+/coms/[^/]+|announcer/male/[^/]+)\.(ogg|wav)")
 MAX_CER = 0.25  # tuxpaint: Whisper may mishear a word or two of a sentence it agrees with
 PACK_WINDOW, PACK_GAP = 29.0, 1.0  # seconds: game lines share Whisper windows (``_whisper_packed``)
 
@@ -182,6 +189,19 @@ def warzone_labels(tutorial_js: str, audio_cfg: str) -> dict[str, str]:
     return labels
 
 
+def unzip_members(archive: Path, names: Iterable[str], dest: Path) -> Iterator[tuple[str, Path]]:
+    """(member name, extracted file) for each of ``names`` of a zip archive, extracted once under ``dest``."""
+    import zipfile
+
+    with zipfile.ZipFile(archive) as z:
+        for name in names:
+            out = dest / name
+            if not out.exists():
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(z.read(name))
+            yield name, out
+
+
 def warzone_sources(root: Path) -> Iterator[Source]:
     """Every Ogg file of the game's voice folders and mission briefings, extracted once next to
     ``base.wz``; ``text`` is its line where the game names it, else empty."""
@@ -190,22 +210,38 @@ def warzone_sources(root: Path) -> Iterator[Source]:
     archive = root / WARZONE
     if not archive.exists():
         return
-    speech = archive.parent / "speech"
     with zipfile.ZipFile(archive) as wz:
         names = set(wz.namelist())
         read = {n: wz.read(n).decode("utf-8", "replace") if n in names else ""
                 for n in ("script/tutorial.js", "audio/audio.cfg")}
-        labels = warzone_labels(read["script/tutorial.js"], read["audio/audio.cfg"])
-        for name in sorted(names):
-            if (not name.endswith(".ogg") or not name.startswith(("audio/", "sequenceaudio/"))
-                    or name.startswith(WARZONE_NOT_SPEECH)):
-                continue
-            ogg = speech / name
-            if not ogg.exists():
-                ogg.parent.mkdir(parents=True, exist_ok=True)
-                ogg.write_bytes(wz.read(name))
-            stem = name.removesuffix(".ogg").replace("/", "-")
-            yield Source("warzone", ogg, labels.get(Path(name).name, ""), stem)
+    labels = warzone_labels(read["script/tutorial.js"], read["audio/audio.cfg"])
+    voices = sorted(n for n in names if n.endswith(".ogg") and n.startswith(("audio/", "sequenceaudio/"))
+                    and not n.startswith(WARZONE_NOT_SPEECH))
+    for name, ogg in unzip_members(archive, voices, archive.parent / "speech"):
+        stem = name.removesuffix(".ogg").replace("/", "-")
+        yield Source("warzone", ogg, labels.get(Path(name).name, ""), stem)
+
+
+def nexuiz_label(name: str) -> str:
+    """The words a Nexuiz file name hints at: "sound/tutorial/5-to_the_left.ogg" -> "to the left",
+    "needhelp2.ogg" -> "needhelp" (checked by its letters, as hedgewars)."""
+    stem = Path(name).stem
+    return re.sub(r"^\d+-|\d+$", "", stem).replace("_", " ").replace("-", " ").strip()
+
+
+def nexuiz_sources(root: Path) -> Iterator[Source]:
+    """The tutorial, the players' team-chat lines and the announcer, extracted once next to
+    ``data.pk3``; ``text`` is what the file name says."""
+    import zipfile
+
+    archive = root / NEXUIZ
+    if not archive.exists():
+        return
+    with zipfile.ZipFile(archive) as pk3:
+        voices = sorted(n for n in pk3.namelist() if NEXUIZ_SPEECH.fullmatch(n))
+    for name, audio in unzip_members(archive, voices, archive.parent / "speech"):
+        stem = name.removeprefix("sound/").rsplit(".", 1)[0].replace("/", "-")
+        yield Source("nexuiz", audio, nexuiz_label(name), stem)
 
 
 def sky_speech(folder: Path) -> Iterator[tuple[int, bytes]]:
@@ -318,6 +354,9 @@ def speaker(s: Source) -> str:
         return re.match(r"[A-Z]*", s.name).group() or "hero"
     if s.source == "fotaq":  # "020001P2": room 02, line 0001, speaker P, part 2
         return s.name[-2]
+    if s.source == "nexuiz":  # .../sound/player/<voice>/coms/x.ogg, .../sound/tutorial/x.ogg
+        parts = s.audio.parts
+        return parts[parts.index("player") + 1] if "player" in parts else s.name.split("-")[0]
     return "stamps" if s.source == "tuxpaint" else "cast"
 
 
@@ -326,8 +365,8 @@ def verified_label(source: str, label: str, heard: str) -> str | None:
     heard_words = normalize(heard)
     if not heard_words:
         return None
-    if source == "hedgewars":
-        return heard_words if letters(heard_words) == label else None
+    if source == "hedgewars" or (source == "nexuiz" and " " not in label):  # words run together
+        return heard_words if letters(heard_words) == letters(label) else None
     from .evaluate import error_rates
 
     said = normalize(label)
@@ -386,7 +425,7 @@ def build(out_dir: str | Path, sources: tuple[str, ...] = ALL_SOURCES, cache: Pa
     recognise_packed = recognise_packed or (_whisper_packed if recognise is _whisper else recognise)
     finders = {"hedgewars": hedgewars_sources, "tuxpaint": tuxpaint_sources, "drascula": drascula_sources,
                "fotaq": fotaq_sources, "bass": bass_sources,
-               "warzone": warzone_sources}
+               "warzone": warzone_sources, "nexuiz": nexuiz_sources}
     clips: list[tuple[Source, Path]] = []
     lines: dict[str, list[str]] = {}
     for name in sources:
