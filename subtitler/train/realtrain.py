@@ -355,8 +355,7 @@ def speaker(s: Source) -> str:
     if s.source == "fotaq":  # "020001P2": room 02, line 0001, speaker P, part 2
         return s.name[-2]
     if s.source == "nexuiz":  # .../sound/player/<voice>/coms/x.ogg, .../sound/tutorial/x.ogg
-        parts = s.audio.parts
-        return parts[parts.index("player") + 1] if "player" in parts else s.name.split("-")[0]
+        return s.audio.parent.parent.name if s.audio.parent.name == "coms" else s.name.split("-")[0]
     return "stamps" if s.source == "tuxpaint" else "cast"
 
 
