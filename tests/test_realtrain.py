@@ -281,3 +281,22 @@ def test_nexuiz_voices_come_out_of_its_pk3_named_by_their_files(tmp_path):
     assert choose_label("nexuiz", "coverme", "Help me!", -0.1) is None
     assert choose_label("nexuiz", "to the left to the left", "To the left, to the left.", -0.1) == (
         "to the left to the left", "confirmed")
+
+
+def test_megaglest_unit_replies_once_each_without_shouts(tmp_path):
+    techs = tmp_path / realtrain.MEGAGLEST / "megapack"
+    files = {"commondata/sounds/technician_ack1.wav": b"yes sir", "commondata/sounds/technician_select2.wav": b"what",
+             "commondata/sounds/guard_attack1.wav": b"argh",  # a shout
+             "factions/magic/units/battlemage/sounds/battlemage_ack3.wav": b"at once",
+             "factions/tech/units/technician/sounds/technician_ack1.wav": b"yes sir",  # the same recording again
+             "factions/magic/units/battlemage/images/battlemage.bmp": b"picture"}
+    for name, data in files.items():
+        (techs / name).parent.mkdir(parents=True, exist_ok=True)
+        (techs / name).write_bytes(data)
+    sources = list(realtrain.megaglest_sources(tmp_path))
+    assert [(s.name, s.text, realtrain.speaker(s), s.audio.read_bytes()) for s in sources] == [
+        ("commondata-technician_ack1", "", "commondata-technician", b"yes sir"),
+        ("commondata-technician_select2", "", "commondata-technician", b"what"),
+        ("magic-battlemage-battlemage_ack3", "", "magic-battlemage-battlemage", b"at once")]
+    assert choose_label("megaglest", "", "Yes, sir!", -0.3) is None  # no text of its own: only pseudo-labels
+    assert choose_label("megaglest", "", "Yes, sir!", -0.3, -0.5) == ("yes sir", "whisper")

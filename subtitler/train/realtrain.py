@@ -29,6 +29,10 @@ folder: nothing is installed, no root needed once apt's package lists exist):
              instructor), its players' team-chat lines (nine voices) and announcer, inside the
              ``data.pk3`` zip; a file name hints at its words ("5-to_the_left_to_the_left"), so
              the file name is the label when Whisper spells it, else only with ``--whisper-labels``
+  megaglest  Debian megaglest-data (CC-BY-SA): the strategy game's unit replies when selected or
+             ordered ("Yes sir", "What do you want?"), many voices, one folder per unit; no
+             text, so kept only with ``--whisper-labels``; the shouts of its attack sounds and
+             files repeated byte for byte under several factions are left out
 
 The labels come from file names or the games' own text and are checked against Whisper tiny.en
 (the peer recogniser, ``pip install 'subtitler[peers]'``) before a clip is kept:
@@ -92,10 +96,11 @@ from subtitler.train.text import normalize
 
 PACKAGES = {"hedgewars": "hedgewars-data", "tuxpaint": "tuxpaint-stamps-default", "drascula": "drascula",
             "fotaq": "flight-of-the-amazon-queen", "bass": "beneath-a-steel-sky",
-            "warzone": "warzone2100-data", "nexuiz": "nexuiz-data"}
+            "warzone": "warzone2100-data", "nexuiz": "nexuiz-data",
+            "megaglest": "megaglest-data"}
 ALL_SOURCES = tuple(PACKAGES)
 GAMES = ("drascula", "fotaq")  # talkies: the label is the nearest line of the game's own text
-PACKED = (*GAMES, "bass", "warzone", "nexuiz")  # many short lines: they share Whisper windows
+PACKED = (*GAMES, "bass", "warzone", "nexuiz", "megaglest")  # many short lines: they share Whisper windows
 HEDGEWARS_VOICES = "usr/share/games/hedgewars/Data/Sounds/voices"
 TUXPAINT_STAMPS = "usr/share/tuxpaint/stamps"
 DRASCULA = "usr/share/scummvm/drascula/en"
@@ -105,6 +110,8 @@ WARZONE = "usr/share/games/warzone2100/base.wz"
 WARZONE_NOT_SPEECH = ("audio/sfx/", "audio/radclick/")  # sound effects and radio clicks
 NEXUIZ = "usr/share/games/nexuiz/data/data.pk3"
 NEXUIZ_SPEECH = re.compile(r"sound/(tutorial/[^/]+|player/[^/]+/coms/[^/]+|announcer/male/[^/]+)\.(ogg|wav)")
+MEGAGLEST = "usr/share/games/megaglest/techs"
+MEGAGLEST_SPEECH = re.compile(r".*_(ack|select)\d*\.(wav|ogg)")  # replies; "_attack" files are shouts
 MAX_CER = 0.25  # tuxpaint: Whisper may mishear a word or two of a sentence it agrees with
 PACK_WINDOW, PACK_GAP = 29.0, 1.0  # seconds: game lines share Whisper windows (``_whisper_packed``)
 
@@ -244,6 +251,24 @@ def nexuiz_sources(root: Path) -> Iterator[Source]:
         yield Source("nexuiz", audio, nexuiz_label(name), stem)
 
 
+def megaglest_sources(root: Path) -> Iterator[Source]:
+    """Every unit's replies, each distinct recording once (the first path in sorted order);
+    named ``<faction or commondata>-<unit or sounds>-<file>``; no text."""
+    import hashlib
+
+    seen: set[str] = set()
+    for audio in sorted((root / MEGAGLEST).rglob("*")):
+        if not MEGAGLEST_SPEECH.fullmatch(audio.name):
+            continue
+        digest = hashlib.sha1(audio.read_bytes()).hexdigest()
+        if digest in seen:
+            continue
+        seen.add(digest)
+        parts = audio.relative_to(root / MEGAGLEST).parts  # tech, (factions, faction, units, unit | commondata), sounds, file
+        where = [parts[2], parts[4]] if parts[1] == "factions" and len(parts) > 5 else [parts[1]]
+        yield Source("megaglest", audio, "", "-".join([*where, audio.stem]))
+
+
 def sky_speech(folder: Path) -> Iterator[tuple[int, bytes]]:
     """(file number, 11 kHz unsigned 8-bit audio) of every speech file of Beneath a Steel Sky.
 
@@ -356,6 +381,8 @@ def speaker(s: Source) -> str:
         return s.name[-2]
     if s.source == "nexuiz":  # .../sound/player/<voice>/coms/x.ogg, .../sound/tutorial/x.ogg
         return s.audio.parent.parent.name if s.audio.parent.name == "coms" else s.name.split("-")[0]
+    if s.source == "megaglest":  # "magic-battlemage-battlemage_ack3", "commondata-technician_ack1"
+        return re.sub(r"_(ack|select)\d*$", "", s.name)
     return "stamps" if s.source == "tuxpaint" else "cast"
 
 
@@ -424,7 +451,8 @@ def build(out_dir: str | Path, sources: tuple[str, ...] = ALL_SOURCES, cache: Pa
     recognise_packed = recognise_packed or (_whisper_packed if recognise is _whisper else recognise)
     finders = {"hedgewars": hedgewars_sources, "tuxpaint": tuxpaint_sources, "drascula": drascula_sources,
                "fotaq": fotaq_sources, "bass": bass_sources,
-               "warzone": warzone_sources, "nexuiz": nexuiz_sources}
+               "warzone": warzone_sources, "nexuiz": nexuiz_sources,
+               "megaglest": megaglest_sources}
     clips: list[tuple[Source, Path]] = []
     lines: dict[str, list[str]] = {}
     for name in sources:
