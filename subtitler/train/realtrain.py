@@ -253,7 +253,7 @@ def nexuiz_sources(root: Path) -> Iterator[Source]:
 
 def megaglest_sources(root: Path) -> Iterator[Source]:
     """Every unit's replies, each distinct recording once (the first path in sorted order);
-    named ``<faction or commondata>-<unit or sounds>-<file>``; no text."""
+    named ``<faction>-<unit>-<file>`` or ``commondata-<file>``; no text."""
     import hashlib
 
     seen: set[str] = set()
