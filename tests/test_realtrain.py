@@ -57,7 +57,7 @@ def test_build_keeps_confirmed_clips_and_lists_the_rest(tmp_path, monkeypatch):
     (stamps / "frog_desc.ogg").write_bytes(b"ogg")
     (stamps / "frog.txt").write_text("A frog.\nfr.utf8=Une grenouille.\n")
     (stamps / "toad_desc.ogg").write_bytes(b"ogg")  # no text file: not a source
-    for package in realtrain.PACKAGES.values():
+    for package, _ in realtrain.SOURCES.values():
         (cache / f"{package}.unpacked").touch()  # nothing is downloaded
     converted = []
 

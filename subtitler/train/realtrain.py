@@ -94,11 +94,7 @@ from subtitler.train.realdev import Source, convert
 from subtitler.train.synth import Utterance, wav_seconds
 from subtitler.train.text import normalize
 
-PACKAGES = {"hedgewars": "hedgewars-data", "tuxpaint": "tuxpaint-stamps-default", "drascula": "drascula",
-            "fotaq": "flight-of-the-amazon-queen", "bass": "beneath-a-steel-sky",
-            "warzone": "warzone2100-data", "nexuiz": "nexuiz-data",
-            "megaglest": "megaglest-data"}
-ALL_SOURCES = tuple(PACKAGES)
+SOURCES: dict[str, tuple[str, Callable[[Path], Iterator[Source]]]] = {}  # name -> (package, clip finder)
 GAMES = ("drascula", "fotaq")  # talkies: the label is the nearest line of the game's own text
 PACKED = (*GAMES, "bass", "warzone", "nexuiz", "megaglest")  # many short lines: they share Whisper windows
 HEDGEWARS_VOICES = "usr/share/games/hedgewars/Data/Sounds/voices"
@@ -126,12 +122,23 @@ def hedgewars_label(stem: str) -> str:
     return letters(re.sub(r"\d+$", "", stem))
 
 
+def source(name: str, package: str):
+    """Register a clip finder: ``name`` is what ``--sources`` calls it, ``package`` the Debian
+    package it reads (unpacked, its root is the finder's argument)."""
+    def register(finder: Callable[[Path], Iterator[Source]]) -> Callable[[Path], Iterator[Source]]:
+        SOURCES[name] = (package, finder)
+        return finder
+    return register
+
+
+@source("hedgewars", "hedgewars-data")
 def hedgewars_sources(root: Path) -> Iterator[Source]:
     """One source per voice line of every pack; ``text`` is the file name's letters."""
     for ogg in sorted((root / HEDGEWARS_VOICES).glob("*/*.ogg")):
         yield Source("hedgewars", ogg, hedgewars_label(ogg.stem), f"{ogg.parent.name}-{ogg.stem}")
 
 
+@source("tuxpaint", "tuxpaint-stamps-default")
 def tuxpaint_sources(root: Path) -> Iterator[Source]:
     """One source per English stamp description that has a text file."""
     for ogg in sorted((root / TUXPAINT_STAMPS).rglob("*_desc.ogg")):
@@ -142,6 +149,7 @@ def tuxpaint_sources(root: Path) -> Iterator[Source]:
                 yield Source("tuxpaint", ogg, lines[0].strip(), ogg.name.removesuffix("_desc.ogg"))
 
 
+@source("drascula", "drascula")
 def drascula_sources(root: Path) -> Iterator[Source]:
     """One source per spoken line; ``text`` is left empty (the line is found from what is heard)."""
     for als in sorted((root / DRASCULA).glob("*.ALS")):
@@ -167,6 +175,7 @@ def queen_entries(archive: Path) -> dict[str, tuple[int, int]]:
     return entries
 
 
+@source("fotaq", "flight-of-the-amazon-queen")
 def fotaq_sources(root: Path) -> Iterator[Source]:
     """One source per speech entry (``*.SB``, MP3 in the compressed CD version), extracted once
     next to the archive."""
@@ -209,6 +218,7 @@ def unzip_members(archive: Path, names: Iterable[str], dest: Path) -> Iterator[t
             yield name, out
 
 
+@source("warzone", "warzone2100-data")
 def warzone_sources(root: Path) -> Iterator[Source]:
     """Every Ogg file of the game's voice folders and mission briefings, extracted once next to
     ``base.wz``; ``text`` is its line where the game names it, else empty."""
@@ -236,6 +246,7 @@ def nexuiz_label(name: str) -> str:
     return re.sub(r"^\d+-|\d+$", "", stem).replace("_", " ").replace("-", " ").strip()
 
 
+@source("nexuiz", "nexuiz-data")
 def nexuiz_sources(root: Path) -> Iterator[Source]:
     """The tutorial, the players' team-chat lines and the announcer, extracted once next to
     ``data.pk3``; ``text`` is what the file name says."""
@@ -251,6 +262,7 @@ def nexuiz_sources(root: Path) -> Iterator[Source]:
         yield Source("nexuiz", audio, nexuiz_label(name), stem)
 
 
+@source("megaglest", "megaglest-data")
 def megaglest_sources(root: Path) -> Iterator[Source]:
     """Every unit's replies, each distinct recording once (the first path in sorted order);
     named ``<faction>-<unit>-<file>`` or ``commondata-<file>``; no text."""
@@ -295,6 +307,7 @@ def sky_speech(folder: Path) -> Iterator[tuple[int, bytes]]:
             yield number, propack.unpack(data[22:]) if compressed else data[22:]
 
 
+@source("bass", "beneath-a-steel-sky")
 def bass_sources(root: Path) -> Iterator[Source]:
     """One source per speech file, extracted once next to the game's data; no text."""
     folder = root / BASS
@@ -309,6 +322,9 @@ def bass_sources(root: Path) -> Iterator[Source]:
         tmp.rename(speech)
     for u8 in sorted(speech.glob("*.u8")):
         yield Source("bass", u8, "", u8.stem)
+
+
+ALL_SOURCES = tuple(SOURCES)
 
 
 def text_runs(blobs: Iterable[bytes], cuts: int = 3) -> list[str]:
@@ -449,17 +465,14 @@ def build(out_dir: str | Path, sources: tuple[str, ...] = ALL_SOURCES, cache: Pa
     cache = cache or out / "cache"
     recognise = recognise or _whisper
     recognise_packed = recognise_packed or (_whisper_packed if recognise is _whisper else recognise)
-    finders = {"hedgewars": hedgewars_sources, "tuxpaint": tuxpaint_sources, "drascula": drascula_sources,
-               "fotaq": fotaq_sources, "bass": bass_sources,
-               "warzone": warzone_sources, "nexuiz": nexuiz_sources,
-               "megaglest": megaglest_sources}
     clips: list[tuple[Source, Path]] = []
     lines: dict[str, list[str]] = {}
     for name in sources:
-        root = fetch(PACKAGES[name], cache)
+        package, finder = SOURCES[name]
+        root = fetch(package, cache)
         if root and name in GAMES:
             lines[name] = game_lines(name, root)
-        for s in tqdm(list(finders[name](root)) if root else (), desc=f"convert {name}", unit="clip"):
+        for s in tqdm(list(finder(root)) if root else (), desc=f"convert {name}", unit="clip"):
             rel = Path("wav") / s.source / f"{s.name}.wav"
             if not (out / rel).exists():
                 convert(s.audio, out / rel)
