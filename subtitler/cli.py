@@ -10,6 +10,7 @@ from .errors import SubtitlerError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 FORMATS = ("srt", "vtt", "txt", "json")
+ADAPT_STEPS = 10  # default of --adapt-steps: subtitler.adapt.AdaptConfig().steps
 
 DESCRIPTION = """\
 Offline, streaming speech-to-subtitle. Nothing leaves your computer.
@@ -96,6 +97,26 @@ def _add_decoding_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--lm-weight", type=float, metavar="X", help="language model weight (default: tuned)")
     g.add_argument("--word-score", type=float, metavar="Y", help="bonus per word (default: tuned)")
     g.add_argument("--beam", type=int, metavar="N", help="hypotheses kept per frame (default: tuned)")
+    _add_adapt_option(g)
+
+
+def _steps(text: str) -> int:
+    try:
+        steps = int(text)
+    except ValueError:
+        steps = -1
+    if steps < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of steps (0 or more)")
+    return steps
+
+
+def _add_adapt_option(p) -> None:
+    p.add_argument("--adapt", action="store_true",
+                   help="after each caption line ends, decode it again with the input adapted to the voice "
+                        "(test-time adaptation): fewer wrong words on real voices for many times the CPU "
+                        "time (see models/README.md)")
+    p.add_argument("--adapt-steps", type=_steps, default=ADAPT_STEPS, metavar="N",
+                   help=f"gradient steps of --adapt per line (default {ADAPT_STEPS})")
 
 
 def _add_bench(sub) -> None:
@@ -110,6 +131,7 @@ def _add_bench(sub) -> None:
     p.add_argument("--model", metavar="PATH", type=Path, help="model checkpoint (default: bundled)")
     p.add_argument("--threads", type=int, default=1, metavar="N", help="CPU threads (default 1)")
     p.add_argument("--int8", action="store_true", help="run the model's GRU on int8 weights")
+    _add_adapt_option(p)
     p.set_defaults(run=_run_bench)
 
 
@@ -137,6 +159,7 @@ def _add_live(sub) -> None:
     p.add_argument("--int8", action="store_true", help="int8 GRU weights: less CPU, same accuracy")
     p.add_argument("--decoder", choices=("greedy", "beam", "auto"), default="greedy",
                    help="greedy (default, lowest latency), beam (word language model), auto (beam if installed)")
+    _add_adapt_option(p)
     p.set_defaults(run=_run_live)
 
 
@@ -155,8 +178,11 @@ def _recognizer(args):
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    from .adapt import AdaptConfig
+
     bundle = load_checkpoint(args.model)
-    return Recognizer(bundle, quantize=getattr(args, "int8", False), **_decoding(args, bundle.vocab))
+    adapt = AdaptConfig(steps=args.adapt_steps) if getattr(args, "adapt", False) else None
+    return Recognizer(bundle, quantize=getattr(args, "int8", False), adapt=adapt, **_decoding(args, bundle.vocab))
 
 
 def _decoding(args, vocab) -> dict:
@@ -213,7 +239,8 @@ def _run_live(args) -> int:
     device = int(args.device) if args.device and args.device.isdigit() else args.device
     options = LiveOptions(device=device, system_audio=args.system_audio, input=args.input,
                           model=args.model, threads=args.threads, export=args.export,
-                          decoder=args.decoder, int8=args.int8)
+                          decoder=args.decoder, int8=args.int8,
+                          adapt=args.adapt_steps if args.adapt else 0)
     if args.no_gui:
         return run_in_terminal(options)
     try:

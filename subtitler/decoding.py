@@ -49,3 +49,26 @@ def greedy_decode(log_probs: torch.Tensor, state: GreedyState) -> tuple[list[Fra
         out.append(FrameInfo(frame, token, label == 0))
         prev = label
     return out, GreedyState(prev, state.frame + len(out))
+
+
+def greedy_words(log_probs: torch.Tensor, first_frame: int, space_id: int,
+                 tokens: tuple[str, ...] | list[str]) -> list[tuple[str, list[int], list[float]]]:
+    """Words of the best path of one whole segment (T, vocab) whose first row is ``first_frame``:
+    (text, frame of each character, posterior of each character), split at the space label."""
+    infos, _ = greedy_decode(log_probs, GreedyState(0, first_frame))
+    words, chars, frames, probs = [], [], [], []
+    for info in infos:
+        token = info.token
+        if token is None:
+            continue
+        if token.id == space_id:
+            if chars:
+                words.append(("".join(chars), frames, probs))
+            chars, frames, probs = [], [], []
+        else:
+            chars.append(tokens[token.id])
+            frames.append(token.frame)
+            probs.append(token.prob)
+    if chars:
+        words.append(("".join(chars), frames, probs))
+    return words

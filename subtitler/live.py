@@ -32,6 +32,7 @@ class LiveOptions:
     session_dir: Path | None = None  # where session files go; None = the per-user data directory
     decoder: str = "greedy"  # greedy (lowest latency), beam (word LM) or auto (beam when installed)
     int8: bool = False  # int8 GRU weights: about 2-3x less CPU, same accuracy (see benchmarks/)
+    adapt: int = 0  # test-time adaptation steps for each final line (0 = off; see subtitler.adapt)
 
 
 def make_source(options: LiveOptions) -> FileSource | MicrophoneSource:
@@ -56,7 +57,10 @@ def load_recognizer(options: LiveOptions):
         from .lm import BeamConfig, choose_decoder
 
         decoder = choose_decoder(bundle.vocab, options.decoder, BeamConfig())
-    return Recognizer(bundle, quantize=options.int8, decoder=decoder)
+    from .adapt import AdaptConfig
+
+    adapt = AdaptConfig(steps=options.adapt) if options.adapt else None
+    return Recognizer(bundle, quantize=options.int8, decoder=decoder, adapt=adapt)
 
 
 def make_engine(options: LiveOptions, source=None) -> Engine:

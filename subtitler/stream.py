@@ -10,8 +10,10 @@ depend on how the audio was cut into chunks.
 Endpoints always come from the greedy best path (a run of blank frames). With a
 :class:`~subtitler.lm.BeamSearch` decoder the words themselves come from the beam
 search: each segment's frames are searched incrementally and the final words
-are the best hypothesis at the endpoint. A :class:`~subtitler.glossary.Glossary`
-rewrites the words of partials and finals.
+are the best hypothesis at the endpoint. With an :class:`~subtitler.adapt.AdaptConfig`
+each final is decoded again from the segment's frames after test-time adaptation
+(:mod:`subtitler.adapt`). A :class:`~subtitler.glossary.Glossary` rewrites the words
+of partials and finals.
 """
 from __future__ import annotations
 
@@ -21,9 +23,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .adapt import AdaptConfig, InputAdapter
 from .checkpoint import Bundle
 from .config import EndpointConfig
-from .decoding import FrameInfo, GreedyState, greedy_decode
+from .decoding import FrameInfo, GreedyState, greedy_decode, greedy_words
 from .features import FeatureExtractor, FeatureState
 from .glossary import Glossary
 from .lm import BeamSearch, BeamStream
@@ -66,15 +69,20 @@ class Stream:
     last_partial: str = ""
     finished: bool = False
     beam: BeamStream | None = None  # the segment's beam search, when the recogniser has a decoder
+    feats: torch.Tensor | None = None  # normalised frames kept for the second pass (adaptation on)
+    feats_start: int = 0  # feature index of feats[0] since the start of the stream
+    floor: int = 0  # first feature index after the last closed segment's endpoint
 
 
 class Recognizer:
     """Streaming speech recogniser over a loaded :class:`Bundle`."""
 
     def __init__(self, bundle: Bundle, endpoint: EndpointConfig = EndpointConfig(), quantize: bool = False,
-                 decoder: BeamSearch | None = None, glossary: Glossary | None = None):
+                 decoder: BeamSearch | None = None, glossary: Glossary | None = None,
+                 adapt: AdaptConfig | None = None):
         """``quantize``: run the GRU on int8 weights (:func:`~subtitler.model.quantize_int8`);
-        ``decoder``: beam search for the words (None: greedy); ``glossary``: output rewrites."""
+        ``decoder``: beam search for the words (None: greedy); ``glossary``: output rewrites;
+        ``adapt``: decode each final again after test-time adaptation (None or 0 steps: off)."""
         self.bundle = bundle
         self.endpoint = endpoint
         self.decoder = decoder
@@ -83,10 +91,12 @@ class Recognizer:
         self.model = quantize_int8(bundle.model) if quantize else bundle.model.eval()
         self.frame_ms = self.model.config.frame_ms
         self.sample_rate = bundle.features.sample_rate
+        self.adapter = InputAdapter(bundle.model, adapt) if adapt is not None and adapt.steps > 0 else None
 
     def new_stream(self) -> Stream:
         beam = self.decoder.new_stream() if self.decoder is not None else None
-        return Stream(self.frontend.initial_state(), self.model.initial_state(1), beam=beam)
+        feats = torch.zeros(0, self.bundle.features.n_mels) if self.adapter is not None else None
+        return Stream(self.frontend.initial_state(), self.model.initial_state(1), beam=beam, feats=feats)
 
     def accept(self, stream: Stream, samples: np.ndarray | torch.Tensor) -> list[Event]:
         """Feed mono float samples at :attr:`sample_rate` in [-1, 1]; returns new events."""
@@ -110,6 +120,8 @@ class Recognizer:
         with torch.inference_mode():
             feats, stream.features = self.frontend(samples, stream.features)
             log_probs, stream.model = self.model(feats.unsqueeze(0), stream.model, final=final)
+        if stream.feats is not None:
+            stream.feats = torch.cat([stream.feats, feats])
         if stream.beam is not None:
             stream.beam.add(log_probs[0], stream.decoder.frame)
         frames, stream.decoder = greedy_decode(log_probs[0], stream.decoder)
@@ -121,6 +133,7 @@ class Recognizer:
         partial = self._partial(stream)
         if partial:
             events.append(partial)
+        self._trim(stream)
         return events
 
     def _step(self, stream: Stream, info: FrameInfo) -> Final | None:
@@ -175,9 +188,54 @@ class Recognizer:
         """End the open segment after ``frame`` (None: after every frame seen)."""
         self._close_word(stream)
         beam = stream.beam.close(frame) if stream.beam is not None else None
+        if stream.feats is not None and stream.words:
+            words = self._second_pass(stream, frame)
+            if words is not None:
+                stream.words, beam = words, None
         words, stream.words = self._finish_words(stream.words, beam), []
         stream.last_partial = ""
         return Final(Segment(words)) if words else None
+
+    def _second_pass(self, stream: Stream, frame: int | None) -> list[Word] | None:
+        """The segment's words decoded again after adaptation; None when it is too long.
+
+        The window runs from ``margin_frames`` before the segment's first character (not
+        before the previous endpoint) to the last feature the first pass had used for
+        ``frame`` (every feature at the end of the stream), so it does not depend on how
+        the audio was cut.
+        """
+        sub, config = self.model.config.subsampling, self.adapter.config
+        start = max(sub * (stream.segment_start - config.margin_frames), stream.floor)
+        if frame is None:
+            end = stream.feats_start + len(stream.feats)
+        else:
+            end = sub * (frame + self.model.config.lookahead) + 1
+            stream.floor = sub * (frame + 1)
+        if end - start > sub * config.max_frames or start < stream.feats_start:
+            return None
+        log_probs = self.adapter.refine(stream.feats[start - stream.feats_start:end - stream.feats_start])
+        first = start // sub
+        if frame is not None:  # the segment ends after ``frame``; later rows belong to the pause
+            log_probs = log_probs[:frame + 1 - first]
+        if self.decoder is not None:
+            return [self._word(b.text, [first + f for f in b.frames], b.probs)
+                    for b in self.decoder.decode(log_probs)]
+        return [self._word(*w) for w in greedy_words(log_probs, first, self.bundle.vocab.space_id,
+                                                     self.bundle.vocab.tokens)]
+
+    def _trim(self, stream: Stream) -> None:
+        """Drop kept frames that no second pass can need any more."""
+        if stream.feats is None:
+            return
+        sub, config = self.model.config.subsampling, self.adapter.config
+        opened = stream.words or stream.word.chars
+        keep = sub * ((stream.segment_start if opened else stream.decoder.frame) - config.margin_frames)
+        # a segment still open when it outgrows max_frames is never refined: keep no more than that
+        # (plus the frames the model has not yet turned into output), however long it runs
+        newest = stream.feats_start + len(stream.feats)
+        keep = max(keep, newest - sub * (config.max_frames + self.model.config.lookahead + 4))
+        drop = min(max(0, keep - stream.feats_start), len(stream.feats))
+        stream.feats, stream.feats_start = stream.feats[drop:], stream.feats_start + drop
 
     def _partial(self, stream: Stream) -> Partial | None:
         words = list(stream.words)

@@ -134,10 +134,10 @@ def test_help_is_complete():
     for command in ("transcribe", "live", "devices", "bench"):
         assert command in out.stdout, command
     sub = subprocess.run([sys.executable, "-m", "subtitler", "transcribe", "--help"], capture_output=True, text=True)
-    for option in ("--output", "--format", "--model", "--quiet", "--threads", "srt,vtt,txt,json"):
+    for option in ("--output", "--format", "--model", "--quiet", "--threads", "--adapt", "srt,vtt,txt,json"):
         assert option in sub.stdout, option
     live = subprocess.run([sys.executable, "-m", "subtitler", "live", "--help"], capture_output=True, text=True)
-    for option in ("--device", "--system-audio", "--input", "--no-gui", "--export", "--model"):
+    for option in ("--device", "--system-audio", "--input", "--no-gui", "--export", "--model", "--adapt"):
         assert option in live.stdout, option
 
 
@@ -147,3 +147,19 @@ def test_no_traceback_for_bad_input_in_a_real_process(tmp_path, model_file):
                           str(tmp_path / "bad.wav")], capture_output=True, text=True)
     assert out.returncode == 1
     assert out.stderr.strip().count("\n") == 0 and "bad.wav" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_adapt_option_changes_words_and_rejects_bad_steps(media, model_file, tmp_path, capsys):
+    from subtitler.adapt import AdaptConfig
+    from subtitler.cli import ADAPT_STEPS
+
+    assert ADAPT_STEPS == AdaptConfig().steps
+    words = {}
+    for name, extra in (("plain", []), ("adapted", ["--adapt", "--adapt-steps", "10"])):
+        out = tmp_path / f"{name}.json"
+        assert transcribe([media[".wav"], "-o", out, "--decoder", "greedy", *extra], model_file) == 0
+        words[name] = [w["text"] for s in json.loads(out.read_text())["segments"] for w in s["words"]]
+    assert words["plain"] and words["adapted"] and words["adapted"] != words["plain"]
+    with pytest.raises(SystemExit) as exc:
+        transcribe([media[".wav"], "--adapt", "--adapt-steps", "-2"], model_file)
+    assert exc.value.code == 2 and "not a number of steps" in capsys.readouterr().err

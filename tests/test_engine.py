@@ -342,5 +342,7 @@ def test_live_options_choose_decoder_and_int8(model_file):
     assert greedy.decoder is None
     int8 = load_recognizer(LiveOptions(model=model_file, int8=True))
     assert int8.model is not greedy.model
+    assert greedy.adapter is None
+    assert load_recognizer(LiveOptions(model=model_file, adapt=4)).adapter.config.steps == 4
     if beam_available():
         assert load_recognizer(LiveOptions(model=model_file, decoder="beam")).decoder is not None

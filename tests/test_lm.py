@@ -207,3 +207,23 @@ def test_cli_beam_options(model_file, speech_wav, tmp_path, capsys):
     assert main([*args, "--words", str(words)]) == 0
     assert main([*args, "--words", str(tmp_path / "missing.txt")]) == 1
     assert "cannot read word list" in capsys.readouterr().err
+
+
+def test_second_pass_with_beam_keeps_stream_times(letters_lexicon):
+    from subtitler.adapt import AdaptConfig, InputAdapter
+
+    decoder = BeamSearch(VOCAB, BeamConfig(lm=None, lexicon=letters_lexicon, beam_size=8, lm_weight=0.0))
+    bundle, endpoint = tiny_bundle(), EndpointConfig(trailing_blank_ms=200)
+    samples = speechlike(10.0, 1)
+    plain = [e.segment for e in run(Recognizer(bundle, endpoint, decoder=decoder), samples) if isinstance(e, Final)]
+    again = Recognizer(bundle, endpoint, decoder=decoder)
+    again.adapter = InputAdapter(bundle.model, AdaptConfig(steps=0))  # a second pass that changes nothing
+    redone = [e.segment for e in run(again, samples) if isinstance(e, Final)]
+    assert len(plain) >= 2 and len(redone) >= 2
+    assert redone[0].words == plain[0].words  # same window, same state: the same words and times
+    starts = [w.start_ms for s in redone for w in s.words]
+    assert starts == sorted(starts) and redone[1].words[0].start_ms >= plain[0].words[-1].end_ms
+    adapted = Recognizer(bundle, endpoint, decoder=decoder, adapt=AdaptConfig(steps=3))
+    whole = [e.segment for e in run(adapted, samples) if isinstance(e, Final)]
+    streamed = [e.segment for e in run(adapted, samples, random.Random(1)) if isinstance(e, Final)]
+    assert [s.text for s in streamed] == [s.text for s in whole] and whole

@@ -119,6 +119,8 @@ def _add_eval(sub) -> None:
     p.add_argument("--word-score", type=float, help="beam: bonus per word (default: tuned)")
     p.add_argument("--beam", type=int, help="beam: hypotheses kept per frame (default: tuned)")
     p.add_argument("--int8", action="store_true", help="run the GRU on int8 weights, as 'subtitler --int8' does")
+    p.add_argument("--adapt", type=int, default=0, metavar="STEPS",
+                   help="decode each final again after STEPS of test-time adaptation (0 = off)")
     p.add_argument("--confusions", type=int, default=0, metavar="N",
                    help="also print the N commonest character substitutions (reference -> heard)")
     p.set_defaults(run=_run_eval)

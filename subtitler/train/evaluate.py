@@ -100,17 +100,18 @@ def streamed_text(recognizer, samples, rng: random.Random | None) -> str:
 
 
 def evaluate_model(bundle, utts, by: str = "engine", seed: int = 0, progress: bool = True,
-                   decoder=None) -> list[Scored]:
+                   decoder=None, adapt=None) -> list[Scored]:
     """Decode every utterance whole and streamed; ``by`` picks the breakdown field (engine/voice).
 
-    ``decoder``: a :class:`subtitler.lm.BeamSearch` for the words (None: greedy).
+    ``decoder``: a :class:`subtitler.lm.BeamSearch` for the words (None: greedy);
+    ``adapt``: a :class:`subtitler.adapt.AdaptConfig` for the second pass (None: off).
     """
     from tqdm import tqdm
 
     from ..stream import Recognizer
     from .data import load_wave
 
-    recognizer, rng, rows = Recognizer(bundle, decoder=decoder), random.Random(seed), []
+    recognizer, rng, rows = Recognizer(bundle, decoder=decoder, adapt=adapt), random.Random(seed), []
     for u in tqdm(utts, desc="evaluating", unit="utt", disable=not progress):
         samples = load_wave(u.path, bundle.features.sample_rate)
         start = time.perf_counter()

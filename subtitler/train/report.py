@@ -7,6 +7,7 @@ import random
 
 from ..checkpoint import load_checkpoint
 from .datasets import load_corpus
+from ..adapt import AdaptConfig
 from .evaluate import Scored, breakdown, char_confusions, error_rates, evaluate_model
 from .peers import PEERS
 
@@ -61,7 +62,8 @@ def run_eval(args) -> int:
     results: dict[str, list[Scored]] = {}
     table = []
     for name in DECODERS[args.decoder]:
-        rows = evaluate_model(bundle, utts, by=args.by, decoder=_decoder(name, args, bundle.vocab))
+        rows = evaluate_model(bundle, utts, by=args.by, decoder=_decoder(name, args, bundle.vocab),
+                              adapt=AdaptConfig(steps=args.adapt))
         label, agree = LABELS[name], sum(r.whole == r.streamed for r in rows)
         streamed_rtf = sum(r.streamed_s for r in rows) / audio_s
         print(f"{label}: whole == streamed for {agree}/{len(rows)}; streamed RTF {streamed_rtf:.3f}")
