@@ -16,7 +16,12 @@ from typing import TextIO
 from .engine import DeviceError, Engine, EngineEvent, Overflow, Status, Stopped
 from .results import Final, Partial
 from .session import SessionWriter, export_session, new_session_path
-from .sources import FileSource, MicrophoneSource
+from .sources import QUEUE_BLOCKS, FileSource, MicrophoneSource
+
+# With --adapt the engine stops for each line's second pass (about 0.3 s per second of the line
+# on one core, lines of up to 30 s are refined): the capture queue holds 40 s instead of 5 s, so
+# that the pause delays captions instead of dropping audio.
+ADAPT_QUEUE_BLOCKS = 400
 
 
 @dataclass(frozen=True)
@@ -35,11 +40,16 @@ class LiveOptions:
     adapt: int = 0  # test-time adaptation steps for each final line (0 = off; see subtitler.adapt)
 
 
+def queue_blocks(options: LiveOptions) -> int:
+    """Capacity of the capture queue (blocks) for ``options``."""
+    return ADAPT_QUEUE_BLOCKS if options.adapt else QUEUE_BLOCKS
+
+
 def make_source(options: LiveOptions) -> FileSource | MicrophoneSource:
     """The source ``options`` ask for (not yet opened)."""
     if options.input is not None:
-        return FileSource(options.input, realtime=True)
-    return MicrophoneSource(options.device, system_audio=options.system_audio)
+        return FileSource(options.input, realtime=True, capacity=queue_blocks(options))
+    return MicrophoneSource(options.device, system_audio=options.system_audio, capacity=queue_blocks(options))
 
 
 def load_recognizer(options: LiveOptions):

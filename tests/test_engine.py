@@ -346,3 +346,15 @@ def test_live_options_choose_decoder_and_int8(model_file):
     assert load_recognizer(LiveOptions(model=model_file, adapt=4)).adapter.config.steps == 4
     if beam_available():
         assert load_recognizer(LiveOptions(model=model_file, decoder="beam")).decoder is not None
+
+
+def test_adapt_gives_the_capture_queue_room_for_the_second_pass(speech_wav):
+    from subtitler.live import LiveOptions, make_source
+    from subtitler.sources import BLOCK_MS, QUEUE_BLOCKS
+
+    plain = make_source(LiveOptions(input=speech_wav))
+    adapted = make_source(LiveOptions(input=speech_wav, adapt=10))
+    mic = make_source(LiveOptions(adapt=10))  # not opened: no device needed
+    assert plain.queue.maxsize == QUEUE_BLOCKS
+    # a 30 s line (the longest refined) at 1 s of work per second of audio must fit
+    assert adapted.queue.maxsize == mic.queue.maxsize and adapted.queue.maxsize * BLOCK_MS >= 30_000

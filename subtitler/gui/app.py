@@ -20,11 +20,11 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from ..engine import DeviceError, Engine, Overflow, Status, Stopped, drain
 from ..errors import SubtitlerError
-from ..live import LiveOptions, finish_session, make_engine
+from ..live import LiveOptions, finish_session, make_engine, queue_blocks
 from ..paths import ICON, asset_path
 from ..results import Final, Partial
 from ..session import export_session
-from ..sources import FileSource, MicrophoneSource, input_devices
+from ..sources import QUEUE_BLOCKS, FileSource, MicrophoneSource, input_devices
 from .overlay import CaptionOverlay, HistoryWindow
 from .settings import SettingsDialog, load_settings, open_store, save_settings
 from .tray import CLICK_THROUGH_SHORTCUT, Tray
@@ -82,14 +82,15 @@ def source_choices(extra: tuple[str, str] | None = None) -> list[tuple[str, str]
     return choices + ([extra] if extra else [])
 
 
-def source_for(key: str):
+def source_for(key: str, capacity: int = QUEUE_BLOCKS):
+    """The source a tray key names; ``capacity``: of its capture queue, in blocks."""
     if key == "system":
-        return MicrophoneSource(system_audio=True)
+        return MicrophoneSource(system_audio=True, capacity=capacity)
     if key.startswith("device:"):
-        return MicrophoneSource(key.removeprefix("device:"))
+        return MicrophoneSource(key.removeprefix("device:"), capacity=capacity)
     if key.startswith("file:"):
-        return FileSource(key.removeprefix("file:"))
-    return MicrophoneSource()
+        return FileSource(key.removeprefix("file:"), capacity=capacity)
+    return MicrophoneSource(capacity=capacity)
 
 
 class Controller(QObject):
@@ -100,7 +101,7 @@ class Controller(QObject):
         self.options, self.store = options, store if store is not None else open_store()
         self.settings = load_settings(self.store)
         self.source_key = self._initial_source()
-        self.engine: Engine = make_engine(options, source_for(self.source_key))
+        self.engine: Engine = make_engine(options, source_for(self.source_key, queue_blocks(options)))
         self.tray = Tray(QIcon(str(asset_path(ICON))), self)
         if not self.tray.available:  # nothing could turn click-through off again
             self.settings = dataclasses.replace(self.settings, click_through=False)
@@ -177,7 +178,7 @@ class Controller(QObject):
 
     def _on_source(self, key: str) -> None:
         self.source_key = key
-        self.engine.switch_source(source_for(key))
+        self.engine.switch_source(source_for(key, queue_blocks(self.options)))
         self.engine.start()  # no-op while running; restarts after a replayed file ended
         if not key.startswith("file:"):
             self._update(source=key)
