@@ -51,24 +51,15 @@ def greedy_decode(log_probs: torch.Tensor, state: GreedyState) -> tuple[list[Fra
     return out, GreedyState(prev, state.frame + len(out))
 
 
-def greedy_words(log_probs: torch.Tensor, first_frame: int, space_id: int,
-                 tokens: tuple[str, ...] | list[str]) -> list[tuple[str, list[int], list[float]]]:
-    """Words of the best path of one whole segment (T, vocab) whose first row is ``first_frame``:
-    (text, frame of each character, posterior of each character), split at the space label."""
-    infos, _ = greedy_decode(log_probs, GreedyState(0, first_frame))
-    words, chars, frames, probs = [], [], [], []
-    for info in infos:
-        token = info.token
-        if token is None:
-            continue
-        if token.id == space_id:
-            if chars:
-                words.append(("".join(chars), frames, probs))
-            chars, frames, probs = [], [], []
-        else:
-            chars.append(tokens[token.id])
-            frames.append(token.frame)
-            probs.append(token.prob)
-    if chars:
-        words.append(("".join(chars), frames, probs))
-    return words
+def greedy_words(log_probs: torch.Tensor, state: GreedyState, space_id: int) -> list[list[Token]]:
+    """The characters of each word on the best path of ``log_probs`` (T, vocab), split at the
+    space label; ``state`` gives the label before the first row and that row's frame index."""
+    infos, _ = greedy_decode(log_probs, state)
+    words, word = [], []
+    for token in (info.token for info in infos if info.token is not None):
+        if token.id != space_id:
+            word.append(token)
+        elif word:
+            words.append(word)
+            word = []
+    return words + ([word] if word else [])

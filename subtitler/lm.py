@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from .decoding import GreedyState, greedy_words
 from .errors import SubtitlerError
 from .paths import model_path
 from .vocab import Vocab
@@ -245,18 +246,9 @@ class BeamStream:
 
     def _greedy_tail(self, row: int) -> list[BeamWord]:
         """Best-path words of the decoded rows from ``row`` on, the last one possibly unfinished."""
-        best = self._frames[:self._decoded].argmax(-1).tolist()
-        prev, space = best[row - 1] if row > 0 else 0, self.search.vocab.space_id
-        words, chars, rows = [], [], []
-        for r in range(row, self._decoded):
-            if best[r] not in (0, prev) and best[r] != space:
-                chars.append(best[r])
-                rows.append(r)
-            if best[r] == space and chars:
-                words.append(self._word(-1, chars, rows))
-                chars, rows = [], []
-            prev = best[r]
-        return words + ([self._word(-1, chars, rows)] if chars else [])
+        prev = int(self._frames[row - 1].argmax()) if row > 0 else 0
+        words = greedy_words(self._frames[row:self._decoded], GreedyState(prev, row), self.search.vocab.space_id)
+        return [self._word(-1, [t.id for t in w], [t.frame for t in w]) for w in words]
 
     def _word(self, label: int, chars: list[int], rows: list[int]) -> BeamWord:
         spelled = self.search.vocab.decode(chars)

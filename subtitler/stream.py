@@ -220,8 +220,8 @@ class Recognizer:
         if self.decoder is not None:
             return [self._word(b.text, [first + f for f in b.frames], b.probs)
                     for b in self.decoder.decode(log_probs)]
-        return [self._word(*w) for w in greedy_words(log_probs, first, self.bundle.vocab.space_id,
-                                                     self.bundle.vocab.tokens)]
+        return [self._word(self.bundle.vocab.decode([t.id for t in w]), [t.frame for t in w], [t.prob for t in w])
+                for w in greedy_words(log_probs, GreedyState(0, first), self.bundle.vocab.space_id)]
 
     def _trim(self, stream: Stream) -> None:
         """Drop kept frames that no second pass can need any more."""

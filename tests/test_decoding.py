@@ -1,6 +1,6 @@
 import torch
 
-from subtitler.decoding import GreedyState, greedy_decode
+from subtitler.decoding import GreedyState, greedy_decode, greedy_words
 
 
 def log_probs_for(labels, vocab=5):
@@ -38,3 +38,11 @@ def test_empty_chunk_keeps_state():
     state = GreedyState(prev=3, frame=7)
     infos, new = greedy_decode(torch.zeros(0, 5), state)
     assert infos == [] and new == state
+
+
+def test_greedy_words_split_at_the_space_and_continue_the_state():
+    space = 4
+    # labels: 1 1 . 2 _ _ . 2 2 _ 3 ; the previous chunk ended on label 1
+    words = greedy_words(log_probs_for([1, 1, 0, 2, space, space, 0, 2, 2, space, 3]), GreedyState(1, 10), space)
+    assert [[(t.id, t.frame) for t in w] for w in words] == [[(2, 13)], [(2, 17)], [(3, 20)]]
+    assert greedy_words(log_probs_for([space, 0]), GreedyState(), space) == []
