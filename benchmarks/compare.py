@@ -104,14 +104,16 @@ def latency_runs(opts: Options, res: Results) -> None:
 
 
 def live_runs(opts: Options, res: Results) -> None:
-    for label, quantize in (("subtitler greedy", False), ("subtitler greedy int8", True)):
+    jobs = {"subtitler greedy": {}, "subtitler greedy int8": {"quantize": True}}
+    if BEAM not in res.skipped:
+        jobs[BEAM] = {"decoder": "beam"}
+    for label, extra in jobs.items():
         log(f"live engine CPU ({2 * opts.live_seconds:.0f} s in real time): {label}")
         res.engine[label] = run_worker("engine_cpu", EngineCpu, label=label, model=str(opts.model),
-                                       quantize=quantize, speech_s=opts.live_seconds,
-                                       silence_s=opts.live_seconds)
+                                       speech_s=opts.live_seconds, silence_s=opts.live_seconds, **extra)
         log(f"long stream ({opts.long_minutes:.0f} min of audio): {label}")
         res.long[label] = run_worker("long_stream", LongStream, label=label, model=str(opts.model),
-                                     quantize=quantize, minutes=opts.long_minutes)
+                                     minutes=opts.long_minutes, **extra)
 
 
 def profile_runs(opts: Options, res: Results) -> None:

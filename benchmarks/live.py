@@ -68,9 +68,9 @@ def write_wav(path: Path, samples: np.ndarray) -> Path:
 
 
 def engine_cpu(label: str, model: str, quantize: bool = False, threads: int = 1,
-               speech_s: float = 30.0, silence_s: float = 30.0) -> EngineCpu:
+               speech_s: float = 30.0, silence_s: float = 30.0, decoder: str = "greedy") -> EngineCpu:
     set_threads(threads)
-    rec = recognizer(model, quantize)
+    rec = recognizer(model, quantize, decoder)
     with tempfile.TemporaryDirectory() as tmp:
         wav = write_wav(Path(tmp) / "live.wav", speech_then_silence(speech_s, silence_s))
         try:
@@ -134,9 +134,9 @@ def long_audio(minutes: float):
 
 
 def long_stream(label: str, model: str, quantize: bool = False, minutes: float = 60.0,
-                chunk_ms: int = 160) -> LongStream:
+                chunk_ms: int = 160, decoder: str = "greedy") -> LongStream:
     set_threads(1)
-    rec = recognizer(model, quantize)
+    rec = recognizer(model, quantize, decoder)
     stream, step, fed, spent = rec.new_stream(), RATE * chunk_ms // 1000, 0, 0.0
     every = int(min(SAMPLE_EVERY_MIN, minutes / 4) * 60 * RATE)  # short smoke runs still get 4 samples
     samples, pending = [], np.zeros(0, np.float32)

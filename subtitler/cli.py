@@ -110,11 +110,12 @@ def _steps(text: str) -> int:
     return steps
 
 
-def _add_adapt_option(p) -> None:
-    p.add_argument("--adapt", action="store_true",
+def _add_adapt_option(p, negatable: bool = False) -> None:
+    """--adapt and --adapt-steps; ``negatable``: --adapt/--no-adapt, None when neither is given."""
+    p.add_argument("--adapt", action=argparse.BooleanOptionalAction if negatable else "store_true",
                    help="after each caption line ends, decode it again with the input adapted to the voice "
                         "(test-time adaptation): fewer wrong words on real voices for many times the CPU "
-                        "time (see models/README.md)")
+                        "time (see models/README.md)" + (" (default: off)" if negatable else ""))
     p.add_argument("--adapt-steps", type=_steps, default=ADAPT_STEPS, metavar="N",
                    help=f"gradient steps of --adapt per line (default {ADAPT_STEPS})")
 
@@ -156,10 +157,15 @@ def _add_live(sub) -> None:
                    help="when the run ends, write the session to OUT (.srt, .vtt, .txt or .json)")
     p.add_argument("--model", metavar="PATH", type=Path, help="model checkpoint (default: the bundled model)")
     p.add_argument("--threads", type=int, default=1, metavar="N", help="CPU threads for the model (default 1)")
-    p.add_argument("--int8", action="store_true", help="int8 GRU weights: less CPU, same accuracy")
-    p.add_argument("--decoder", choices=("greedy", "beam", "auto"), default="greedy",
-                   help="greedy (default, lowest latency), beam (word language model), auto (beam if installed)")
-    _add_adapt_option(p)
+    rec = p.add_argument_group(
+        "recognition", "Unset, these take the overlay's saved choice (its Settings dialog), else the defaults; "
+                       "given, they hold for this run.")
+    rec.add_argument("--decoder", choices=("auto", "beam", "greedy"),
+                     help="auto (default): beam search + word language model when installed (more words right "
+                          "on real speech), else greedy; beam: require it; greedy: no language model, least CPU")
+    rec.add_argument("--int8", action=argparse.BooleanOptionalAction,
+                     help="int8 GRU weights: less CPU, same accuracy (default: off)")
+    _add_adapt_option(rec, negatable=True)
     p.set_defaults(run=_run_live)
 
 
@@ -226,7 +232,7 @@ def _run_bench(args) -> int:
 
 
 def _run_live(args) -> int:
-    from .live import LiveOptions, run_in_terminal
+    from .live import run_in_terminal
 
     if args.export is not None and _format_from(str(args.export)) is None:
         print(f"subtitler: error: --export {args.export}: use a .srt, .vtt, .txt or .json file name",
@@ -236,13 +242,9 @@ def _run_live(args) -> int:
         from .audio_io import probe_duration
 
         probe_duration(args.input)  # an unreadable file is a one-line MediaError now, not a retry loop
-    device = int(args.device) if args.device and args.device.isdigit() else args.device
-    options = LiveOptions(device=device, system_audio=args.system_audio, input=args.input,
-                          model=args.model, threads=args.threads, export=args.export,
-                          decoder=args.decoder, int8=args.int8,
-                          adapt=args.adapt_steps if args.adapt else 0)
+    options = live_options(args)
     if args.no_gui:
-        return run_in_terminal(options)
+        return run_in_terminal(options.with_recognition())
     try:
         from .gui.app import run
     except ImportError as exc:
@@ -250,6 +252,18 @@ def _run_live(args) -> int:
               f"({exc})", file=sys.stderr)
         return EXIT_FAILED
     return run(options)
+
+
+def live_options(args):
+    """The :class:`~subtitler.live.LiveOptions` of parsed ``live`` arguments; recognition choices
+    not given stay None (the overlay fills them from its saved settings)."""
+    from .live import LiveOptions
+
+    device = int(args.device) if args.device and args.device.isdigit() else args.device
+    return LiveOptions(device=device, system_audio=args.system_audio, input=args.input,
+                       model=args.model, threads=args.threads, export=args.export,
+                       decoder=args.decoder, int8=args.int8,
+                       adapt=None if args.adapt is None else args.adapt_steps if args.adapt else 0)
 
 
 def _run_devices(args) -> int:

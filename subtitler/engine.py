@@ -12,8 +12,8 @@ wakes a few times a second otherwise. A device that fails or vanishes is reporte
 :class:`DeviceError` and reopened every ``retry_s`` seconds until it comes back.
 
 Times in events are integer ms of audio fed since the engine first started. Each time the
-source is (re)opened a new recogniser stream begins, so pausing, switching source or losing
-the device finalises the open segment; later events are shifted by the audio fed before.
+source is (re)opened a new recogniser stream begins, so pausing, switching source or recogniser
+or losing the device finalises the open segment; later events are shifted by the audio fed before.
 """
 from __future__ import annotations
 
@@ -95,6 +95,7 @@ class Engine:
         self._stopping = False
         self._paused = False
         self._next_source = None
+        self._next_recognizer: tuple[Recognizer, int | None] | None = None
         self._dropped_seen = getattr(source, "dropped", 0)
         self._last_error = ""
 
@@ -144,6 +145,22 @@ class Engine:
             else:
                 self._use(source)
 
+    def switch_recognizer(self, recognizer: Recognizer, capacity: int | None = None) -> None:
+        """Recognise with ``recognizer`` from now on: the open segment is finalised by the old one,
+        the source is closed and reopened (a file resumes where it was), with a capture queue of
+        ``capacity`` blocks if given. Takes effect at once (or at the next ``start``)."""
+        with self._cond:
+            if self._alive:
+                self._next_recognizer = (recognizer, capacity)
+                self._cond.notify_all()
+            else:
+                self._use_recognizer(recognizer, capacity)
+
+    def _use_recognizer(self, recognizer: Recognizer, capacity: int | None) -> None:
+        self.recognizer = recognizer
+        if capacity is not None and hasattr(self.source, "set_capacity"):
+            self.source.set_capacity(capacity)
+
     def _set(self, paused: bool) -> None:
         with self._cond:
             self._paused = paused
@@ -153,7 +170,7 @@ class Engine:
         self.source, self._dropped_seen, self._last_error = source, getattr(source, "dropped", 0), ""
 
     def _interrupted(self) -> bool:
-        return self._stopping or self._paused or self._next_source is not None
+        return self._stopping or self._paused or self._next_source is not None or self._next_recognizer is not None
 
     def _run(self) -> None:
         try:
@@ -163,6 +180,9 @@ class Engine:
                     if self._next_source is not None:
                         self._use(self._next_source)
                         self._next_source, ended = None, False
+                    if self._next_recognizer is not None:
+                        self._use_recognizer(*self._next_recognizer)
+                        self._next_recognizer = None
                     if self._stopping or ended:
                         self._alive = False
                         break
@@ -181,7 +201,8 @@ class Engine:
     def _park(self) -> None:
         """Wait (holding ``_cond``) while paused; called with the lock held."""
         self._emit(Status("paused"))
-        self._cond.wait_for(lambda: not self._paused or self._stopping or self._next_source is not None)
+        self._cond.wait_for(lambda: not self._paused or self._stopping or self._next_source is not None
+                            or self._next_recognizer is not None)
 
     def _listen(self) -> bool:
         """Open the source and feed it until interrupted; True when the input has ended for good."""

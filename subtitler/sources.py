@@ -146,6 +146,15 @@ class _QueueSource:
         self.dropped = 0  # blocks lost; only the producer writes it
         self.rate = SAMPLE_RATE
 
+    @property
+    def capacity(self) -> int:
+        return self.queue.maxsize
+
+    def set_capacity(self, blocks: int) -> None:
+        """Hold up to ``blocks`` from now on (call while closed: nothing is being produced)."""
+        with self.queue.mutex:
+            self.queue.maxsize = blocks
+
     def _offer(self, block: np.ndarray) -> None:
         """Enqueue without ever blocking the producer; count a drop when the queue is full."""
         try:

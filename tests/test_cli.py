@@ -163,3 +163,29 @@ def test_adapt_option_changes_words_and_rejects_bad_steps(media, model_file, tmp
     with pytest.raises(SystemExit) as exc:
         transcribe([media[".wav"], "--adapt", "--adapt-steps", "-2"], model_file)
     assert exc.value.code == 2 and "not a number of steps" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args,expected", [
+    ([], (None, None, None)),  # unset: the overlay's saved choice, else the defaults
+    (["--decoder", "greedy", "--int8", "--adapt", "--adapt-steps", "3"], ("greedy", True, 3)),
+    (["--no-int8", "--no-adapt"], (None, False, 0)),
+    (["--adapt"], (None, None, 10)),
+])
+def test_live_recognition_options(args, expected):
+    from subtitler.cli import build_parser, live_options
+    from subtitler.live import Recognition
+
+    options = live_options(build_parser().parse_args(["live", *args]))
+    assert (options.decoder, options.int8, options.adapt) == expected
+    decoder, int8, adapt = expected
+    assert options.recognition == Recognition(decoder or "auto", bool(int8), adapt or 0)
+
+
+def test_live_in_a_terminal_fills_unset_choices_with_the_defaults(speech_wav, model_file, monkeypatch):
+    from subtitler import live
+    from subtitler.cli import main
+
+    got = []
+    monkeypatch.setattr(live, "run_in_terminal", lambda options: got.append(options) or 0)
+    assert main(["live", "--no-gui", "--input", str(speech_wav), "--model", str(model_file)]) == 0
+    assert (got[0].decoder, got[0].int8, got[0].adapt) == ("auto", False, 0)

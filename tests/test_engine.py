@@ -338,8 +338,10 @@ def test_live_options_choose_decoder_and_int8(model_file):
     from subtitler.lm import beam_available
     from subtitler.live import LiveOptions, load_recognizer
 
-    greedy = load_recognizer(LiveOptions(model=model_file))
+    greedy = load_recognizer(LiveOptions(model=model_file, decoder="greedy"))
     assert greedy.decoder is None
+    default = load_recognizer(LiveOptions(model=model_file))  # auto: the language model where it is installed
+    assert (default.decoder is not None) == beam_available()
     int8 = load_recognizer(LiveOptions(model=model_file, int8=True))
     assert int8.model is not greedy.model
     assert greedy.adapter is None
@@ -358,3 +360,62 @@ def test_adapt_gives_the_capture_queue_room_for_the_second_pass(speech_wav):
     assert plain.queue.maxsize == QUEUE_BLOCKS
     # a 30 s line (the longest refined) at 1 s of work per second of audio must fit
     assert adapted.queue.maxsize == mic.queue.maxsize and adapted.queue.maxsize * BLOCK_MS >= 30_000
+
+
+def test_unset_recognition_choices_come_from_the_fallback():
+    from subtitler.live import LiveOptions, Recognition
+
+    assert LiveOptions().recognition == Recognition() == Recognition("auto", False, 0)
+    saved = Recognition("greedy", True, 10)
+    assert LiveOptions().with_recognition(saved).recognition == saved
+    given = LiveOptions(decoder="beam", int8=False, adapt=0).with_recognition(saved)  # the command line wins
+    assert given.recognition == Recognition("beam", False, 0)
+    assert LiveOptions(adapt=5).with_recognition(saved).recognition == Recognition("greedy", True, 5)
+
+
+class SwitchingSource(ScriptedSource):
+    """Asks ``engine`` to switch to ``recognizer`` as it hands out block ``at`` (the engine's own thread)."""
+
+    def __init__(self, samples, at, **kw):
+        super().__init__(samples, **kw)
+        self.at, self.engine, self.recognizer = at, None, None
+
+    def read(self, timeout):
+        if self.next == self.at:
+            self.engine.switch_recognizer(self.recognizer)
+        return super().read(timeout)
+
+
+def test_switching_the_recognizer_finalises_with_the_old_and_continues_with_the_new(bundle):
+    """The open line is finished by the recogniser that heard it; the rest of the audio goes to the
+    new one, nothing lost or fed twice, times continuing."""
+    from subtitler.engine import _shift
+
+    old, new = Recognizer(bundle), Recognizer(bundle)
+    fed = {old: 0, new: 0}
+    for rec in (old, new):
+        def counting(stream, samples, rec=rec, accept=rec.accept):
+            fed[rec] += len(samples)
+            return accept(stream, samples)
+        rec.accept = counting
+    source = SwitchingSource(speechlike(8.0, seed=3), at=25, seed=5)
+    engine = Engine(old, source, config=FAST)
+    source.engine, source.recognizer = engine, new
+    engine.start()
+    events = collect(engine)
+    assert engine.recognizer is new and source.opens == 2
+    first, rest = np.concatenate(source.blocks[:26])[:, 0], np.concatenate(source.blocks[26:])[:, 0]
+    assert fed[old] == first.size and fed[new] == rest.size
+    expected = list(transcribe_chunks(Recognizer(bundle), [first]).segments)
+    later = transcribe_chunks(Recognizer(bundle), [rest]).segments
+    assert later, "the tiny model should hear words after the switch too"
+    expected += [_shift(Final(s), first.size // 16).segment for s in later]
+    assert expected and finals(events) == expected
+
+
+def test_switching_the_recognizer_resizes_the_capture_queue(bundle, speech_wav):
+    source = sources.FileSource(speech_wav, realtime=False, capacity=7)
+    engine = Engine(bundle, source, config=FAST)
+    rec = Recognizer(bundle)
+    engine.switch_recognizer(rec, capacity=9)  # not running: at once
+    assert engine.recognizer is rec and source.capacity == source.queue.maxsize == 9

@@ -194,3 +194,58 @@ def test_settings_dialog_previews_and_cancel_reverts(app):
     assert seen[-1].lines == 4 and dialog.settings.lines == 4
     dialog.reject()
     assert seen[-1] == OverlaySettings(lines=2) and dialog.settings.lines == 2
+
+
+def test_saved_recognition_applies_unless_the_command_line_says_otherwise(app, tmp_path, model_file, speech_wav):
+    from subtitler.live import Recognition
+
+    store = open_store(tmp_path / "settings.ini")
+    save_settings(store, OverlaySettings(decoder="greedy", int8=True, adapt=True))
+    options = LiveOptions(input=speech_wav, model=model_file, session_dir=tmp_path)
+    for given, expected in ((options, Recognition("greedy", True, 10)),
+                            (dataclasses.replace(options, decoder="auto", adapt=0), Recognition("auto", True, 0))):
+        c = Controller(given, store=store)
+        try:
+            assert c.options.recognition == expected
+            assert (c.engine.recognizer.adapter is not None) == (expected.adapt > 0)
+            assert c.engine.source.capacity == (400 if expected.adapt else 50)
+        finally:
+            c.engine.session.close()
+
+
+def test_changing_recognition_swaps_the_recognizer_and_is_saved(controller, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from subtitler.errors import SubtitlerError
+    from subtitler.gui import app as gui_app
+    from subtitler.live import Recognition
+
+    before = controller.engine.recognizer
+    assert controller.set_recognition(dataclasses.replace(controller.settings, decoder="greedy", adapt=True))
+    rec = controller.engine.recognizer  # the engine is not running: swapped at once
+    assert rec is not before and rec.decoder is None and rec.adapter is not None
+    assert controller.engine.source.capacity == 400
+    assert controller.options.recognition == Recognition("greedy", False, 10)
+    saved = load_settings(open_store(tmp_path / "settings.ini"))
+    assert (saved.decoder, saved.int8, saved.adapt) == ("greedy", False, True)
+    # a recogniser that cannot be built: the running one stays, the user is told, nothing is saved
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    monkeypatch.setattr(gui_app, "load_recognizer", lambda o: (_ for _ in ()).throw(SubtitlerError("no LM")))
+    assert not controller.set_recognition(dataclasses.replace(controller.settings, decoder="beam"))
+    assert controller.engine.recognizer is rec and "no LM" in warnings[0]
+    assert load_settings(open_store(tmp_path / "settings.ini")).decoder == "greedy"
+
+
+def test_settings_dialog_edits_recognition(app):
+    from PySide6.QtWidgets import QCheckBox, QComboBox
+
+    from subtitler.gui.settings import SettingsDialog
+
+    dialog = SettingsDialog(OverlaySettings())
+    dialog.findChildren(QComboBox)[-1].setCurrentIndex(1)
+    checks = {box.text().split(" (")[0]: box for box in dialog.findChildren(QCheckBox)}
+    checks["Lighter model"].setChecked(True)
+    assert (dialog.settings.decoder, dialog.settings.int8, dialog.settings.adapt) == ("greedy", True, False)
+    store_value = OverlaySettings(decoder="nonsense").clamped().decoder
+    assert store_value == "auto"

@@ -20,13 +20,14 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from ..engine import DeviceError, Engine, Overflow, Status, Stopped, drain
 from ..errors import SubtitlerError
-from ..live import LiveOptions, finish_session, make_engine, queue_blocks
+from ..adapt import AdaptConfig
+from ..live import LiveOptions, Recognition, finish_session, load_recognizer, make_engine, queue_blocks
 from ..paths import ICON, asset_path
 from ..results import Final, Partial
 from ..session import export_session
 from ..sources import QUEUE_BLOCKS, FileSource, MicrophoneSource, input_devices
 from .overlay import CaptionOverlay, HistoryWindow
-from .settings import SettingsDialog, load_settings, open_store, save_settings
+from .settings import OverlaySettings, SettingsDialog, load_settings, open_store, save_settings
 from .tray import CLICK_THROUGH_SHORTCUT, Tray
 
 PUMP_MS = 50  # ms between drains of the engine's queue: well under a caption's reading time
@@ -98,10 +99,11 @@ class Controller(QObject):
 
     def __init__(self, options: LiveOptions, store=None):
         super().__init__()
-        self.options, self.store = options, store if store is not None else open_store()
+        self.store = store if store is not None else open_store()
         self.settings = load_settings(self.store)
+        self.options = options.with_recognition(recognition_of(self.settings))  # the command line wins
         self.source_key = self._initial_source()
-        self.engine: Engine = make_engine(options, source_for(self.source_key, queue_blocks(options)))
+        self.engine: Engine = make_engine(self.options, source_for(self.source_key, queue_blocks(self.options)))
         self.tray = Tray(QIcon(str(asset_path(ICON))), self)
         if not self.tray.available:  # nothing could turn click-through off again
             self.settings = dataclasses.replace(self.settings, click_through=False)
@@ -191,11 +193,35 @@ class Controller(QObject):
         self._update(x=rect.x(), y=rect.y(), width=rect.width(), height=rect.height())
 
     def _on_settings(self) -> None:
-        dialog = SettingsDialog(self.settings)
+        r = self.options.recognition
+        dialog = SettingsDialog(dataclasses.replace(self.settings, decoder=r.decoder, int8=r.int8, adapt=r.adapt > 0))
         dialog.changed.connect(self.overlay.apply)
         if dialog.exec():
             self._update(**{f: getattr(dialog.settings, f) for f in STYLE_FIELDS})
+            self.set_recognition(dialog.settings)
         self.overlay.apply(self.settings)
+
+    def set_recognition(self, chosen: OverlaySettings) -> bool:
+        """Recognise as ``chosen`` says from now on, and remember it; False (and a message) when
+        that recogniser cannot be built: the running one stays."""
+        r = self.options.recognition
+        steps = (r.adapt or AdaptConfig().steps) if chosen.adapt else 0  # --adapt-steps stays while on
+        wanted = Recognition(chosen.decoder, chosen.int8, steps)
+        if wanted == r:
+            return True
+        options = dataclasses.replace(self.options, decoder=wanted.decoder, int8=wanted.int8, adapt=wanted.adapt)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            recognizer = load_recognizer(options)
+        except SubtitlerError as exc:
+            QMessageBox.warning(None, "Subtitler", f"Could not change how captions are recognised: {exc}")
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.options = options
+        self.engine.switch_recognizer(recognizer, queue_blocks(options))
+        self._update(decoder=chosen.decoder, int8=chosen.int8, adapt=chosen.adapt)
+        return True
 
     def _on_export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(None, "Export session", "session.srt", EXPORT_FILTERS)
@@ -212,6 +238,11 @@ class Controller(QObject):
 
     def _save(self) -> None:
         save_settings(self.store, self.settings)
+
+
+def recognition_of(settings: OverlaySettings) -> Recognition:
+    """The recognition choices that ``settings`` saved."""
+    return Recognition(settings.decoder, settings.int8, AdaptConfig().steps if settings.adapt else 0)
 
 
 STYLE_FIELDS = ("font_family", "font_size", "text_color", "text_opacity", "background_color",

@@ -13,10 +13,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (QColorDialog, QDialog, QDialogButtonBox, QFontComboBox, QFormLayout,
-                               QPushButton, QSpinBox)
+from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDialog, QDialogButtonBox, QFontComboBox,
+                               QFormLayout, QLabel, QPushButton, QSpinBox)
 
 ORGANISATION = APPLICATION = "subtitler"
+# the dialog's decoder choices: (value, label)
+DECODER_CHOICES = (("auto", "Language model (more words right)"), ("greedy", "No language model (least CPU)"),
+                   ("beam", "Language model, required"))
+DECODERS = tuple(value for value, _ in DECODER_CHOICES)
 
 
 @dataclass(frozen=True)
@@ -37,13 +41,18 @@ class OverlaySettings:
     height: int = 0  # px; 0 = just tall enough for `lines` lines
     source: str = "mic"  # "mic", "system" or "device:<name>"
     click_through: bool = False  # mouse clicks pass through the overlay to the window below
+    # how it recognises (the command line's --decoder/--int8/--adapt win for one run; see live.Recognition)
+    decoder: str = "auto"  # "auto" (language model when installed), "greedy" or "beam" (LM required)
+    int8: bool = False  # int8 GRU weights: less CPU
+    adapt: bool = False  # second pass with test-time adaptation of each line
 
     def clamped(self) -> OverlaySettings:
-        """The same settings with every number in its valid range."""
+        """The same settings with every number in its valid range (and a known decoder)."""
         return dataclasses.replace(
             self, font_size=min(max(self.font_size, 6), 200), lines=min(max(self.lines, 1), 10),
             text_opacity=min(max(self.text_opacity, 0.0), 1.0), outline=min(max(self.outline, 0), 12),
-            background_opacity=min(max(self.background_opacity, 0.0), 1.0), width=max(self.width, 120))
+            background_opacity=min(max(self.background_opacity, 0.0), 1.0), width=max(self.width, 120),
+            decoder=self.decoder if self.decoder in DECODERS else DECODERS[0])
 
 
 DEFAULTS = OverlaySettings()
@@ -83,7 +92,8 @@ def _convert(raw, kind: type):
 
 
 class SettingsDialog(QDialog):
-    """Edits the look of the overlay; ``changed`` fires on every edit for a live preview."""
+    """Edits the look of the overlay (``changed`` fires on every edit, for a live preview) and how it
+    recognises (the caller applies that on OK)."""
 
     changed = Signal(object)  # OverlaySettings
 
@@ -103,6 +113,18 @@ class SettingsDialog(QDialog):
         form.addRow("Background opacity (%)", self._percent("background_opacity"))
         form.addRow("Outline (px)", self._spin(0, 12, settings.outline, "outline"))
         form.addRow("Lines", self._spin(1, 10, settings.lines, "lines"))
+        form.addRow(QLabel("<b>Recognition</b> (applied on OK; the open line is finished first)"))
+        self.decoder_box = QComboBox()
+        for value, label in DECODER_CHOICES:
+            self.decoder_box.addItem(label, value)
+        self.decoder_box.setCurrentIndex(DECODERS.index(settings.decoder))
+        self.decoder_box.currentIndexChanged.connect(lambda i: self._set(decoder=DECODERS[i]))
+        form.addRow("Words from", self.decoder_box)
+        form.addRow(self._check("int8", "Lighter model (int8 weights: less CPU, same accuracy)"))
+        adapt = self._check("adapt", "Second pass: adapt each line to the voice (more accurate, more CPU)")
+        adapt.setToolTip("Decodes each finished line again after fitting the input to the voice: fewer wrong "
+                         "words on real voices, for many times the CPU; captions pause briefly at each line's end.")
+        form.addRow(adapt)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -123,6 +145,12 @@ class SettingsDialog(QDialog):
         box.setRange(low, high)
         box.setValue(value)
         box.valueChanged.connect(lambda v: self._set(**{name: v}))
+        return box
+
+    def _check(self, name: str, label: str) -> QCheckBox:
+        box = QCheckBox(label)
+        box.setChecked(getattr(self.settings, name))
+        box.toggled.connect(lambda on: self._set(**{name: on}))
         return box
 
     def _percent(self, name: str) -> QSpinBox:
