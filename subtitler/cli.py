@@ -163,6 +163,11 @@ def _add_live(sub) -> None:
     rec.add_argument("--decoder", choices=("auto", "beam", "greedy"),
                      help="auto (default): beam search + word language model when installed (more words right "
                           "on real speech), else greedy; beam: require it; greedy: no language model, least CPU")
+    rec.add_argument("--words", metavar="FILE", type=Path,
+                     help="your vocabulary (names, jargon), whitespace-separated: added to the lexicon and "
+                          "favoured (needs the language model)")
+    rec.add_argument("--glossary", metavar="FILE", type=Path,
+                     help="rewrite rules, one per line: 'spoken words -> Written form'")
     rec.add_argument("--int8", action=argparse.BooleanOptionalAction,
                      help="int8 GRU weights: less CPU, same accuracy (default: off)")
     _add_adapt_option(rec, negatable=True)
@@ -195,16 +200,10 @@ def _decoding(args, vocab) -> dict:
     """The recogniser's ``decoder`` and ``glossary`` from the decoding options (none: greedy)."""
     if not hasattr(args, "decoder"):
         return {}
-    import dataclasses
+    from .lm import decoding
 
-    from .glossary import Glossary
-    from .lm import BeamConfig, choose_decoder, read_words
-
-    given = {"lm_weight": args.lm_weight, "word_score": args.word_score, "beam_size": args.beam,
-             "hotwords": read_words(args.words) if args.words else None}
-    config = dataclasses.replace(BeamConfig(), **{k: v for k, v in given.items() if v is not None})
-    glossary = Glossary.load(args.glossary) if args.glossary else None
-    return {"decoder": choose_decoder(vocab, args.decoder, config), "glossary": glossary}
+    return decoding(vocab, args.decoder, args.words, args.glossary, lm_weight=args.lm_weight,
+                    word_score=args.word_score, beam_size=args.beam)
 
 
 def _run_transcribe(args) -> int:
@@ -262,7 +261,7 @@ def live_options(args):
     device = int(args.device) if args.device and args.device.isdigit() else args.device
     return LiveOptions(device=device, system_audio=args.system_audio, input=args.input,
                        model=args.model, threads=args.threads, export=args.export,
-                       decoder=args.decoder, int8=args.int8,
+                       decoder=args.decoder, int8=args.int8, words=args.words, glossary=args.glossary,
                        adapt=None if args.adapt is None else args.adapt_steps if args.adapt else 0)
 
 

@@ -42,18 +42,21 @@ class LiveOptions:
     int8: bool | None = None  # int8 GRU weights: about 2-3x less CPU, same accuracy (see benchmarks/)
     adapt: int | None = None  # test-time adaptation steps for each final line (0 = off; see subtitler.adapt)
 
+    words: Path | None = None  # the user's vocabulary file (names, jargon), favoured by the beam search
+    glossary: Path | None = None  # rewrite rules file ('spoken words -> Written form')
+
     def with_recognition(self, fallback: Recognition | None = None) -> LiveOptions:
         """These options with every recognition choice the command line left unset taken from
         ``fallback`` (the overlay's saved settings; default: `Recognition()`)."""
         fallback = fallback or Recognition()
-        return dataclasses.replace(self, decoder=_given(self.decoder, fallback.decoder),
-                                   int8=_given(self.int8, fallback.int8), adapt=_given(self.adapt, fallback.adapt))
+        return dataclasses.replace(self, **{f.name: _given(getattr(self, f.name), getattr(fallback, f.name))
+                                            for f in dataclasses.fields(Recognition)})
 
     @property
     def recognition(self) -> Recognition:
         """The recognition choices (unset ones at their defaults)."""
         r = self.with_recognition()
-        return Recognition(r.decoder, r.int8, r.adapt)
+        return Recognition(**{f.name: getattr(r, f.name) for f in dataclasses.fields(Recognition)})
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class Recognition:
     decoder: str = "auto"
     int8: bool = False
     adapt: int = 0  # steps; 0 = off
+    words: Path | None = None
+    glossary: Path | None = None
 
 
 def _given(value, default):
@@ -98,15 +103,11 @@ def load_recognizer(options: LiveOptions):
         torch.set_num_threads(options.threads)
     bundle = load_checkpoint(options.model)
     r = options.recognition
-    decoder = None
-    if r.decoder != "greedy":
-        from .lm import BeamConfig, choose_decoder
-
-        decoder = choose_decoder(bundle.vocab, r.decoder, BeamConfig())
     from .adapt import AdaptConfig
+    from .lm import decoding
 
     adapt = AdaptConfig(steps=r.adapt) if r.adapt else None
-    return Recognizer(bundle, quantize=r.int8, decoder=decoder, adapt=adapt)
+    return Recognizer(bundle, quantize=r.int8, adapt=adapt, **decoding(bundle.vocab, r.decoder, r.words, r.glossary))
 
 
 def make_engine(options: LiveOptions, source=None) -> Engine:

@@ -16,6 +16,7 @@ decoding is incremental, so the result does not depend on the cuts.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -290,3 +291,17 @@ def choose_decoder(vocab: Vocab, mode: str = "auto", config: BeamConfig | None =
             raise SubtitlerError(f"custom words need the beam decoder ({why})")
         return None
     return BeamSearch(vocab, config)
+
+
+def decoding(vocab: Vocab, mode: str = "auto", words: str | Path | None = None,
+             glossary: str | Path | None = None, **beam) -> dict:
+    """The :class:`~subtitler.stream.Recognizer`'s ``decoder`` and ``glossary`` arguments for a
+    decoder ``mode``, a user word list file, a glossary file and BeamConfig overrides (None: tuned)."""
+    from .glossary import Glossary
+
+    given = {k: v for k, v in beam.items() if v is not None}
+    if words is not None:
+        given["hotwords"] = read_words(words)
+    config = dataclasses.replace(BeamConfig(), **given)
+    return {"decoder": choose_decoder(vocab, mode, config),
+            "glossary": Glossary.load(glossary) if glossary is not None else None}

@@ -3,6 +3,7 @@ import difflib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -189,3 +190,10 @@ def test_live_in_a_terminal_fills_unset_choices_with_the_defaults(speech_wav, mo
     monkeypatch.setattr(live, "run_in_terminal", lambda options: got.append(options) or 0)
     assert main(["live", "--no-gui", "--input", str(speech_wav), "--model", str(model_file)]) == 0
     assert (got[0].decoder, got[0].int8, got[0].adapt) == ("auto", False, 0)
+
+
+def test_live_takes_words_and_glossary():
+    from subtitler.cli import build_parser, live_options
+
+    options = live_options(build_parser().parse_args(["live", "--words", "w.txt", "--glossary", "g.txt"]))
+    assert options.recognition.words == Path("w.txt") and options.recognition.glossary == Path("g.txt")

@@ -419,3 +419,23 @@ def test_switching_the_recognizer_resizes_the_capture_queue(bundle, speech_wav):
     rec = Recognizer(bundle)
     engine.switch_recognizer(rec, capacity=9)  # not running: at once
     assert engine.recognizer is rec and source.capacity == source.queue.maxsize == 9
+
+
+def test_live_words_and_glossary(model_file, tmp_path):
+    from subtitler.errors import SubtitlerError
+    from subtitler.lm import beam_available
+    from subtitler.live import LiveOptions, load_recognizer
+
+    glossary = tmp_path / "glossary.txt"
+    glossary.write_text("sub titler -> Subtitler\n")
+    words = tmp_path / "words.txt"
+    words.write_text("zorblax quintessa\n")
+    rec = load_recognizer(LiveOptions(model=model_file, decoder="greedy", glossary=glossary))
+    assert rec.glossary.rules == {("sub", "titler"): "Subtitler"}
+    with pytest.raises(SubtitlerError, match="custom words need the beam decoder"):
+        load_recognizer(LiveOptions(model=model_file, decoder="greedy", words=words))
+    with pytest.raises(SubtitlerError, match="gone.txt"):
+        load_recognizer(LiveOptions(model=model_file, glossary=tmp_path / "gone.txt"))
+    if beam_available():
+        rec = load_recognizer(LiveOptions(model=model_file, words=words))
+        assert rec.decoder.config.hotwords == ("zorblax", "quintessa")

@@ -249,3 +249,37 @@ def test_settings_dialog_edits_recognition(app):
     assert (dialog.settings.decoder, dialog.settings.int8, dialog.settings.adapt) == ("greedy", True, False)
     store_value = OverlaySettings(decoder="nonsense").clamped().decoder
     assert store_value == "auto"
+
+
+def test_a_stale_saved_word_list_does_not_stop_the_app(app, tmp_path, model_file, speech_wav):
+    store = open_store(tmp_path / "settings.ini")
+    save_settings(store, OverlaySettings(glossary=str(tmp_path / "deleted.txt")))
+    c = Controller(LiveOptions(input=speech_wav, model=model_file, session_dir=tmp_path), store=store)
+    try:
+        assert c.options.glossary is None and c.engine.recognizer.glossary is None
+        assert "deleted.txt" in c.notice and "saved recognition settings not used" in c.notice
+    finally:
+        c.engine.session.close()
+
+
+def test_choosing_a_glossary_in_the_settings(controller, tmp_path):
+    glossary = tmp_path / "g.txt"
+    glossary.write_text("hello there -> Hi\n")
+    assert controller.set_recognition(dataclasses.replace(controller.settings, glossary=str(glossary)))
+    assert controller.engine.recognizer.glossary.rules == {("hello", "there"): "Hi"}
+    assert load_settings(open_store(tmp_path / "settings.ini")).glossary == str(glossary)
+
+
+def test_settings_dialog_file_rows(app, tmp_path):
+    from PySide6.QtWidgets import QLineEdit
+
+    from subtitler.gui.settings import SettingsDialog
+
+    dialog = SettingsDialog(OverlaySettings(words="/old/words.txt"))
+    edits = dialog.findChildren(QLineEdit)
+    words = [e for e in edits if e.text() == "/old/words.txt"][0]
+    words.setText("  ")
+    assert dialog.settings.words == ""
+    glossary = [e for e in edits if e.toolTip().startswith("Glossary")][0]
+    glossary.setText(str(tmp_path / "g.txt"))
+    assert dialog.settings.glossary == str(tmp_path / "g.txt")

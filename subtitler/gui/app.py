@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import signal
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QIcon, QKeySequence, QShortcut
@@ -103,7 +104,15 @@ class Controller(QObject):
         self.settings = load_settings(self.store)
         self.options = options.with_recognition(recognition_of(self.settings))  # the command line wins
         self.source_key = self._initial_source()
-        self.engine: Engine = make_engine(self.options, source_for(self.source_key, queue_blocks(self.options)))
+        self.notice = ""  # shown on the overlay once it is up
+        try:
+            self.engine: Engine = self._make_engine()
+        except SubtitlerError as exc:  # e.g. a saved word list was deleted: start with the defaults
+            if options.with_recognition() == self.options:
+                raise
+            self.notice = f"saved recognition settings not used: {exc}"
+            self.options = options.with_recognition()
+            self.engine = self._make_engine()
         self.tray = Tray(QIcon(str(asset_path(ICON))), self)
         if not self.tray.available:  # nothing could turn click-through off again
             self.settings = dataclasses.replace(self.settings, click_through=False)
@@ -114,6 +123,9 @@ class Controller(QObject):
         file_choice = (self.source_key, f"File: {options.input.name}") if options.input else None
         self.tray.set_sources(source_choices(file_choice), self.source_key)
         self.tray.set_click_through(self.settings.click_through)
+
+    def _make_engine(self) -> Engine:
+        return make_engine(self.options, source_for(self.source_key, queue_blocks(self.options)))
 
     def _initial_source(self) -> str:
         """Command-line choices win for this run; otherwise the one saved last time."""
@@ -151,6 +163,8 @@ class Controller(QObject):
         screen = QGuiApplication.primaryScreen()
         self.overlay.place(screen.availableGeometry(), screen.availableVirtualGeometry())
         self.overlay.show()
+        if self.notice:
+            self.overlay.show_status(self.notice)
         self.engine.start()
         self.pump.timer.start()
 
@@ -194,7 +208,8 @@ class Controller(QObject):
 
     def _on_settings(self) -> None:
         r = self.options.recognition
-        dialog = SettingsDialog(dataclasses.replace(self.settings, decoder=r.decoder, int8=r.int8, adapt=r.adapt > 0))
+        dialog = SettingsDialog(dataclasses.replace(self.settings, decoder=r.decoder, int8=r.int8, adapt=r.adapt > 0,
+                                                    words=str(r.words or ""), glossary=str(r.glossary or "")))
         dialog.changed.connect(self.overlay.apply)
         if dialog.exec():
             self._update(**{f: getattr(dialog.settings, f) for f in STYLE_FIELDS})
@@ -206,10 +221,10 @@ class Controller(QObject):
         that recogniser cannot be built: the running one stays."""
         r = self.options.recognition
         steps = (r.adapt or AdaptConfig().steps) if chosen.adapt else 0  # --adapt-steps stays while on
-        wanted = Recognition(chosen.decoder, chosen.int8, steps)
+        wanted = dataclasses.replace(recognition_of(chosen), adapt=steps)
         if wanted == r:
             return True
-        options = dataclasses.replace(self.options, decoder=wanted.decoder, int8=wanted.int8, adapt=wanted.adapt)
+        options = dataclasses.replace(self.options, **dataclasses.asdict(wanted))
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             recognizer = load_recognizer(options)
@@ -220,7 +235,7 @@ class Controller(QObject):
             QApplication.restoreOverrideCursor()
         self.options = options
         self.engine.switch_recognizer(recognizer, queue_blocks(options))
-        self._update(decoder=chosen.decoder, int8=chosen.int8, adapt=chosen.adapt)
+        self._update(**{f: getattr(chosen, f) for f in RECOGNITION_FIELDS})
         return True
 
     def _on_export(self) -> None:
@@ -241,8 +256,13 @@ class Controller(QObject):
 
 
 def recognition_of(settings: OverlaySettings) -> Recognition:
-    """The recognition choices that ``settings`` saved."""
-    return Recognition(settings.decoder, settings.int8, AdaptConfig().steps if settings.adapt else 0)
+    """The recognition choices that ``settings`` saved ("" file names: none)."""
+    return Recognition(settings.decoder, settings.int8, AdaptConfig().steps if settings.adapt else 0,
+                       Path(settings.words) if settings.words else None,
+                       Path(settings.glossary) if settings.glossary else None)
+
+
+RECOGNITION_FIELDS = ("decoder", "int8", "adapt", "words", "glossary")
 
 
 STYLE_FIELDS = ("font_family", "font_size", "text_color", "text_opacity", "background_color",

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDialog, QDialogButtonBox, QFontComboBox,
-                               QFormLayout, QLabel, QPushButton, QSpinBox)
+from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDialog, QDialogButtonBox, QFileDialog,
+                               QFontComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
+                               QWidget)
 
 ORGANISATION = APPLICATION = "subtitler"
 # the dialog's decoder choices: (value, label)
@@ -45,6 +46,8 @@ class OverlaySettings:
     decoder: str = "auto"  # "auto" (language model when installed), "greedy" or "beam" (LM required)
     int8: bool = False  # int8 GRU weights: less CPU
     adapt: bool = False  # second pass with test-time adaptation of each line
+    words: str = ""  # the user's word list file (names, jargon); "" = none
+    glossary: str = ""  # rewrite rules file; "" = none
 
     def clamped(self) -> OverlaySettings:
         """The same settings with every number in its valid range (and a known decoder)."""
@@ -120,6 +123,8 @@ class SettingsDialog(QDialog):
         self.decoder_box.setCurrentIndex(DECODERS.index(settings.decoder))
         self.decoder_box.currentIndexChanged.connect(lambda i: self._set(decoder=DECODERS[i]))
         form.addRow("Words from", self.decoder_box)
+        form.addRow("Your words", self._file("words", "Your words: names and jargon, separated by spaces or lines"))
+        form.addRow("Glossary", self._file("glossary", "Glossary: one rule per line, 'spoken words -> Written form'"))
         form.addRow(self._check("int8", "Lighter model (int8 weights: less CPU, same accuracy)"))
         adapt = self._check("adapt", "Second pass: adapt each line to the voice (more accurate, more CPU)")
         adapt.setToolTip("Decodes each finished line again after fitting the input to the voice: fewer wrong "
@@ -146,6 +151,24 @@ class SettingsDialog(QDialog):
         box.setValue(value)
         box.valueChanged.connect(lambda v: self._set(**{name: v}))
         return box
+
+    def _file(self, name: str, title: str) -> QWidget:
+        """A file name (editable; empty = none) and a button that picks one."""
+        row, edit, pick = QWidget(), QLineEdit(getattr(self.settings, name)), QPushButton("Choose...")
+        edit.setPlaceholderText("none")
+        edit.setToolTip(title)
+        edit.textChanged.connect(lambda text: self._set(**{name: text.strip()}))
+
+        def choose() -> None:
+            path, _ = QFileDialog.getOpenFileName(self, title, edit.text(), "Text files (*.txt);;All files (*)")
+            if path:
+                edit.setText(path)
+        pick.clicked.connect(choose)
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(edit)
+        layout.addWidget(pick)
+        return row
 
     def _check(self, name: str, label: str) -> QCheckBox:
         box = QCheckBox(label)
