@@ -34,6 +34,12 @@ class AdaptConfig:
     lr: float = 0.03  # Adam learning rate of the input scale (log) and offset
     margin_frames: int = 10  # model frames (40 ms) of context before the segment's first character
     max_frames: int = 750  # longest segment refined (model frames, 30 s); longer ones keep the first pass
+    # Live: run the pass on a worker thread. A finished line stays in the partial caption (first-pass
+    # words) until its refined Final is ready, and the next line's partials keep coming meanwhile;
+    # the Finals are the same, in the same order. At most `max_pending` lines wait; then the
+    # recogniser waits for the oldest (the capture queue absorbs the pause).
+    background: bool = False
+    max_pending: int = 2
 
 
 class InputAdapter:

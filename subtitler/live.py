@@ -19,9 +19,10 @@ from .results import Final, Partial
 from .session import SessionWriter, export_session, new_session_path
 from .sources import QUEUE_BLOCKS, FileSource, MicrophoneSource
 
-# With --adapt the engine stops for each line's second pass (about 0.3 s per second of the line
-# on one core, lines of up to 30 s are refined): the capture queue holds 40 s instead of 5 s, so
-# that the pause delays captions instead of dropping audio.
+# With --adapt each line's second pass (about 0.3 s per second of the line on one core, lines of up
+# to 30 s) runs on a worker thread; when more lines wait than AdaptConfig.max_pending the engine
+# waits for the oldest, so the capture queue holds 40 s instead of 5 s: a slow machine delays
+# captions instead of dropping audio.
 ADAPT_QUEUE_BLOCKS = 400
 
 
@@ -106,7 +107,7 @@ def load_recognizer(options: LiveOptions):
     from .adapt import AdaptConfig
     from .lm import decoding
 
-    adapt = AdaptConfig(steps=r.adapt) if r.adapt else None
+    adapt = AdaptConfig(steps=r.adapt, background=True) if r.adapt else None  # captions keep flowing
     return Recognizer(bundle, quantize=r.int8, adapt=adapt, **decoding(bundle.vocab, r.decoder, r.words, r.glossary))
 
 

@@ -12,12 +12,16 @@ Endpoints always come from the greedy best path (a run of blank frames). With a
 search: each segment's frames are searched incrementally and the final words
 are the best hypothesis at the endpoint. With an :class:`~subtitler.adapt.AdaptConfig`
 each final is decoded again from the segment's frames after test-time adaptation
-(:mod:`subtitler.adapt`). A :class:`~subtitler.glossary.Glossary` rewrites the words
+(:mod:`subtitler.adapt`); with ``AdaptConfig(background=True)`` (live) on a worker thread, the
+closed line's first-pass words staying at the head of the partials until its Final is ready
+(same Finals, same order). A :class:`~subtitler.glossary.Glossary` rewrites the words
 of partials and finals.
 """
 from __future__ import annotations
 
 import math
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -72,6 +76,7 @@ class Stream:
     feats: torch.Tensor | None = None  # normalised frames kept for the second pass (adaptation on)
     feats_start: int = 0  # feature index of feats[0] since the start of the stream
     floor: int = 0  # first feature index after the last closed segment's endpoint
+    pending: deque = field(default_factory=deque)  # (Future of refined words, first-pass words), oldest first
 
 
 class Recognizer:
@@ -92,6 +97,7 @@ class Recognizer:
         self.frame_ms = self.model.config.frame_ms
         self.sample_rate = bundle.features.sample_rate
         self.adapter = InputAdapter(bundle.model, adapt) if adapt is not None and adapt.steps > 0 else None
+        self._worker: ThreadPoolExecutor | None = None  # the background second pass's thread, made on first use
 
     def new_stream(self) -> Stream:
         beam = self.decoder.new_stream() if self.decoder is not None else None
@@ -113,8 +119,8 @@ class Recognizer:
             return []
         events = self._run(stream, torch.zeros(0), final=True)
         stream.finished = True
-        final = self._close_segment(stream)
-        return events + ([final] if final else [])
+        final = self._close_segment(stream)  # None while earlier lines are being refined: collected next
+        return events + ([final] if final else []) + self._collect(stream, wait=len(stream.pending))
 
     def _run(self, stream: Stream, samples: torch.Tensor, final: bool) -> list[Event]:
         with torch.inference_mode():
@@ -130,10 +136,26 @@ class Recognizer:
             final_event = self._step(stream, info)
             if final_event:
                 events.append(final_event)
+        if stream.pending:
+            events += self._collect(stream, wait=len(stream.pending) - self.adapter.config.max_pending)
         partial = self._partial(stream)
         if partial:
             events.append(partial)
         self._trim(stream)
+        return events
+
+    def _collect(self, stream: Stream, wait: int = 0) -> list[Final]:
+        """Finals of the background second passes that are done, oldest first (none out of order);
+        waits for the oldest ``wait`` of them."""
+        events = []
+        while stream.pending and (wait > 0 or stream.pending[0][0].done()):
+            words = stream.pending[0][0].result()
+            stream.pending.popleft()
+            wait -= 1
+            final = self._final(words, None)
+            if final:
+                events.append(final)
+            stream.last_partial = None  # the pending words leave the partial caption
         return events
 
     def _step(self, stream: Stream, info: FrameInfo) -> Final | None:
@@ -174,10 +196,13 @@ class Recognizer:
         return self._word("".join(w.chars), w.frames, w.probs)
 
     def _finish_words(self, words: list[Word], beam: list | None) -> tuple[Word, ...]:
-        """The beam search's words (:class:`~subtitler.lm.BeamWord`) instead of the greedy ones, then the glossary."""
-        if beam is not None:
-            words = [self._word(b.text, b.frames, b.probs) for b in beam]
+        """:meth:`_first_pass` words, then the glossary."""
+        words = self._first_pass(words, beam)
         return self.glossary.apply(words) if self.glossary is not None else tuple(words)
+
+    def _first_pass(self, words: list[Word], beam: list | None) -> list[Word]:
+        """The beam search's words (:class:`~subtitler.lm.BeamWord`) instead of the greedy ones."""
+        return [self._word(b.text, b.frames, b.probs) for b in beam] if beam is not None else words
 
     def _close_word(self, stream: Stream) -> None:
         if stream.word.chars:
@@ -185,19 +210,33 @@ class Recognizer:
         stream.word = _OpenWord()
 
     def _close_segment(self, stream: Stream, frame: int | None = None) -> Final | None:
-        """End the open segment after ``frame`` (None: after every frame seen)."""
+        """End the open segment after ``frame`` (None: after every frame seen). With a background
+        second pass, the Final comes later from :meth:`_collect`."""
         self._close_word(stream)
         beam = stream.beam.close(frame) if stream.beam is not None else None
-        if stream.feats is not None and stream.words:
-            words = self._second_pass(stream, frame)
-            if words is not None:
-                stream.words, beam = words, None
-        words, stream.words = self._finish_words(stream.words, beam), []
+        words, stream.words = stream.words, []
+        refine = self._second_pass(stream, frame) if stream.feats is not None and words else None
         stream.last_partial = ""
+        background = self.adapter is not None and self.adapter.config.background
+        if refine is None and not stream.pending:
+            return self._final(words, beam)
+        if not background:
+            return self._final(refine(), None)
+        if refine is None:  # too long to refine, but after lines still being refined: keep the order
+            first = self._first_pass(words, beam)
+            refine = lambda: first  # noqa: E731
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix="subtitler-adapt")
+        stream.pending.append((self._worker.submit(refine), self._finish_words(words, beam)))
+        return None
+
+    def _final(self, words: list[Word], beam: list | None) -> Final | None:
+        words = self._finish_words(words, beam)
         return Final(Segment(words)) if words else None
 
-    def _second_pass(self, stream: Stream, frame: int | None) -> list[Word] | None:
-        """The segment's words decoded again after adaptation; None when it is too long.
+    def _second_pass(self, stream: Stream, frame: int | None):
+        """A function that decodes the segment again after adaptation and returns its words
+        (it holds a copy of the frames it needs); None when the segment is too long.
 
         The window runs from ``margin_frames`` before the segment's first character (not
         before the previous endpoint) to the last feature the first pass had used for
@@ -213,15 +252,19 @@ class Recognizer:
             stream.floor = sub * (frame + 1)
         if end - start > sub * config.max_frames or start < stream.feats_start:
             return None
-        log_probs = self.adapter.refine(stream.feats[start - stream.feats_start:end - stream.feats_start])
+        feats = stream.feats[start - stream.feats_start:end - stream.feats_start].clone()
         first = start // sub
-        if frame is not None:  # the segment ends after ``frame``; later rows belong to the pause
-            log_probs = log_probs[:frame + 1 - first]
-        if self.decoder is not None:
-            return [self._word(b.text, [first + f for f in b.frames], b.probs)
-                    for b in self.decoder.decode(log_probs)]
-        return [self._word(self.bundle.vocab.decode([t.id for t in w]), [t.frame for t in w], [t.prob for t in w])
-                for w in greedy_words(log_probs, GreedyState(0, first), self.bundle.vocab.space_id)]
+        last = None if frame is None else frame + 1 - first  # later rows belong to the pause
+
+        def refine() -> list[Word]:
+            log_probs = self.adapter.refine(feats)[:last]
+            if self.decoder is not None:
+                return [self._word(b.text, [first + f for f in b.frames], b.probs)
+                        for b in self.decoder.decode(log_probs)]
+            vocab = self.bundle.vocab
+            return [self._word(vocab.decode([t.id for t in w]), [t.frame for t in w], [t.prob for t in w])
+                    for w in greedy_words(log_probs, GreedyState(0, first), vocab.space_id)]
+        return refine
 
     def _trim(self, stream: Stream) -> None:
         """Drop kept frames that no second pass can need any more."""
@@ -238,10 +281,12 @@ class Recognizer:
         stream.feats, stream.feats_start = stream.feats[drop:], stream.feats_start + drop
 
     def _partial(self, stream: Stream) -> Partial | None:
+        """The open segment's words, after the first-pass words of lines still being refined."""
         words = list(stream.words)
         if stream.word.chars:
             words.append(self._open_word(stream.word))
         words = self._finish_words(words, stream.beam.partial() if stream.beam is not None else None)
+        words = tuple(w for _, first in stream.pending for w in first) + words
         text = " ".join(w.text for w in words)
         if text == stream.last_partial:
             return None

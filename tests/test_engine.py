@@ -345,7 +345,8 @@ def test_live_options_choose_decoder_and_int8(model_file):
     int8 = load_recognizer(LiveOptions(model=model_file, int8=True))
     assert int8.model is not greedy.model
     assert greedy.adapter is None
-    assert load_recognizer(LiveOptions(model=model_file, adapt=4)).adapter.config.steps == 4
+    adapted = load_recognizer(LiveOptions(model=model_file, adapt=4)).adapter.config
+    assert adapted.steps == 4 and adapted.background  # live: captions keep flowing during the pass
     if beam_available():
         assert load_recognizer(LiveOptions(model=model_file, decoder="beam")).decoder is not None
 
@@ -439,3 +440,17 @@ def test_live_words_and_glossary(model_file, tmp_path):
     if beam_available():
         rec = load_recognizer(LiveOptions(model=model_file, words=words))
         assert rec.decoder.config.hotwords == ("zorblax", "quintessa")
+
+
+def test_engine_with_a_background_second_pass_gives_the_file_finals(bundle):
+    from subtitler.adapt import AdaptConfig
+    from subtitler.config import EndpointConfig
+
+    audio = np.concatenate([speechlike(6.0, seed=s) for s in range(3)])
+    endpoint = EndpointConfig(trailing_blank_ms=200)
+    background = Recognizer(bundle, endpoint, adapt=AdaptConfig(steps=2, background=True))
+    engine = Engine(background, ScriptedSource(audio, seed=2), config=FAST)
+    engine.start()
+    got = finals(collect(engine))
+    expected = transcribe_chunks(Recognizer(bundle, endpoint, adapt=AdaptConfig(steps=2)), [audio]).segments
+    assert len(expected) >= 2 and got == list(expected)

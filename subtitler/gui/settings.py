@@ -128,7 +128,8 @@ class SettingsDialog(QDialog):
         form.addRow(self._check("int8", "Lighter model (int8 weights: less CPU, same accuracy)"))
         adapt = self._check("adapt", "Second pass: adapt each line to the voice (more accurate, more CPU)")
         adapt.setToolTip("Decodes each finished line again after fitting the input to the voice: fewer wrong "
-                         "words on real voices, for many times the CPU; captions pause briefly at each line's end.")
+                         "words on real voices, for many times the CPU. A finished line stays dimmed until its "
+                         "second pass is done.")
         form.addRow(adapt)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
