@@ -245,3 +245,22 @@ def test_ema_weights_follow_the_recurrence_and_survive_a_resume(tmp_path):
     resumed.fit()
     expected = 0.6 * expected + 0.4 * resumed.model.out.weight.detach()
     torch.testing.assert_close(load_checkpoint(tmp_path / "run" / "ema.pt").model.out.weight, expected)
+
+
+def test_train_only_moves_the_named_parameters(tmp_path):
+    import pytest
+    import torch
+
+    manifest = tiny_corpus(tmp_path)
+    model = ModelConfig(conv_channels=16, hidden=16, layers=1, lookahead=0)
+    base = dict(train=(str(manifest),), warmup=2, batch_seconds=8.0, eval_every=5, workers=0, augment=False)
+    Trainer(TrainConfig(out=str(tmp_path / "a"), steps=2, model=model, **base)).fit()
+    start = load_checkpoint(tmp_path / "a" / "final.pt").model.state_dict()
+    Trainer(TrainConfig(out=str(tmp_path / "b"), steps=4, model=model, init=str(tmp_path / "a" / "final.pt"),
+                        train_only="conv1, norm", lr=3e-3, **base)).fit()
+    after = load_checkpoint(tmp_path / "b" / "final.pt").model.state_dict()
+    moved = {name for name, value in after.items() if not torch.equal(value, start[name])}
+    assert moved and all(name.startswith(("conv1", "norm")) for name in moved), moved
+    assert {"conv1.conv.weight", "norm.weight"} <= moved
+    with pytest.raises(SystemExit, match="no parameter"):
+        Trainer(TrainConfig(out=str(tmp_path / "c"), steps=1, model=model, train_only="nothing", **base))

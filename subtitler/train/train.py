@@ -60,6 +60,7 @@ class TrainConfig:
     init: str = ""  # warm start: weights (and feature statistics) of this checkpoint; fresh optimiser and schedule
     minutes: float = 0.0  # > 0: stop after this many minutes of training; the LR cycle then follows the clock
     ema: float = 0.0  # > 0: also keep an exponential moving average of the weights (this decay per step), OUT/ema.pt
+    train_only: str = ""  # comma-separated parameter name prefixes (e.g. "conv1,conv2,norm"): only these train
 
 
 def cosine_lr(step: int, cfg: TrainConfig, elapsed: float = 0.0) -> float:
@@ -92,9 +93,10 @@ class Trainer:
         self.data = SpeechData(cfg, self.vocab)
         self.mean, self.std = self._statistics()
         self.model = AcousticModel(dataclasses.replace(cfg.model, vocab_size=len(self.vocab))).to(self.device)
+        trained = self._trained()  # before wrapping: DDP must see which parameters are frozen
         self.net = self._wrap(self.model)
         self.elapsed = 0.0  # training seconds of this run's LR cycle (all ranks agree: rank 0's clock)
-        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.opt = torch.optim.AdamW(trained, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: cosine_lr(s, cfg, self.elapsed))
         self.ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
         self.spec = torch.nn.Sequential(
@@ -109,6 +111,20 @@ class Trainer:
             self.model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(cfg.ema)) if cfg.ema > 0 else None)
         if not self._resume() and cfg.init:
             self._warm_start(cfg.init)
+
+    def _trained(self) -> list[torch.nn.Parameter]:
+        """The parameters the optimiser moves: all, or those named by ``train_only`` (the rest frozen)."""
+        prefixes = tuple(p.strip() for p in self.cfg.train_only.split(",") if p.strip())
+        if not prefixes:
+            return list(self.model.parameters())
+        chosen = []
+        for name, param in self.model.named_parameters():
+            param.requires_grad_(name.startswith(prefixes))
+            if param.requires_grad:
+                chosen.append(param)
+        if not chosen:
+            raise SystemExit(f"--train-only {self.cfg.train_only}: no parameter name starts with that")
+        return chosen
 
     def _statistics(self) -> tuple[torch.Tensor, torch.Tensor]:
         path = self.out / "stats.pt"
