@@ -89,15 +89,19 @@ def _add_decoding_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--decoder", choices=("auto", "beam", "greedy"), default="auto",
                    help="beam: beam search + language model; greedy: best path, no language model; "
                         "auto (default): beam when available")
-    g.add_argument("--words", metavar="FILE", type=Path,
-                   help="your vocabulary (names, jargon), whitespace-separated: added to the lexicon and "
-                        "favoured (beam only)")
-    g.add_argument("--glossary", metavar="FILE", type=Path,
-                   help="rewrite rules, one per line: 'spoken words -> Written form'")
+    _add_vocabulary_options(g)
     g.add_argument("--lm-weight", type=float, metavar="X", help="language model weight (default: tuned)")
     g.add_argument("--word-score", type=float, metavar="Y", help="bonus per word (default: tuned)")
     g.add_argument("--beam", type=int, metavar="N", help="hypotheses kept per frame (default: tuned)")
     _add_adapt_option(g)
+
+
+def _add_vocabulary_options(g) -> None:
+    g.add_argument("--words", metavar="FILE", type=Path,
+                   help="your vocabulary (names, jargon), whitespace-separated: added to the lexicon and "
+                        "favoured (needs the beam search)")
+    g.add_argument("--glossary", metavar="FILE", type=Path,
+                   help="rewrite rules, one per line: 'spoken words -> Written form'")
 
 
 def _steps(text: str) -> int:
@@ -163,11 +167,7 @@ def _add_live(sub) -> None:
     rec.add_argument("--decoder", choices=("auto", "beam", "greedy"),
                      help="auto (default): beam search + word language model when installed (more words right "
                           "on real speech), else greedy; beam: require it; greedy: no language model, least CPU")
-    rec.add_argument("--words", metavar="FILE", type=Path,
-                     help="your vocabulary (names, jargon), whitespace-separated: added to the lexicon and "
-                          "favoured (needs the language model)")
-    rec.add_argument("--glossary", metavar="FILE", type=Path,
-                     help="rewrite rules, one per line: 'spoken words -> Written form'")
+    _add_vocabulary_options(rec)
     rec.add_argument("--int8", action=argparse.BooleanOptionalAction,
                      help="int8 GRU weights: less CPU, same accuracy (default: off)")
     _add_adapt_option(rec, negatable=True)
