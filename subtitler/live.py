@@ -115,7 +115,21 @@ def make_engine(options: LiveOptions, source=None) -> Engine:
     """A ready (not started) engine writing a new session file."""
     source = source if source is not None else make_source(options)
     session = SessionWriter(new_session_path(options.session_dir), source=source.name)
-    return Engine(load_recognizer(options), source, session)
+    recognizer = load_recognizer(options)
+    engine = Engine(recognizer, source, session)
+    notice = fallback_notice(options, recognizer)
+    if notice:
+        engine.events.put(Status(notice))
+    return engine
+
+
+def fallback_notice(options: LiveOptions, recognizer) -> str | None:
+    """What to tell the user when ``auto`` found no language model and decodes greedily."""
+    if options.recognition.decoder == "auto" and recognizer.decoder is None:
+        from .lm import INSTALL_HINT
+
+        return f"no language model, greedy decoding ({INSTALL_HINT})"
+    return None
 
 
 def finish_session(engine: Engine, options: LiveOptions, err: TextIO | None = None) -> None:

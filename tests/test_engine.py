@@ -454,3 +454,19 @@ def test_engine_with_a_background_second_pass_gives_the_file_finals(bundle):
     got = finals(collect(engine))
     expected = transcribe_chunks(Recognizer(bundle, endpoint, adapt=AdaptConfig(steps=2)), [audio]).segments
     assert len(expected) >= 2 and got == list(expected)
+
+
+def test_auto_without_a_language_model_says_so(model_file, tmp_path, monkeypatch, speech_wav):
+    from subtitler import lm
+    from subtitler.live import LiveOptions, make_engine
+
+    options = LiveOptions(input=speech_wav, model=model_file, session_dir=tmp_path)
+    monkeypatch.setattr(lm, "beam_available", lambda config=None: False)
+    engine = make_engine(options)
+    assert engine.recognizer.decoder is None
+    notice = engine.events.get_nowait()
+    assert isinstance(notice, Status) and "greedy decoding" in notice.text and "subtitler[lm]" in notice.text
+    engine.session.close()
+    quiet = make_engine(LiveOptions(input=speech_wav, model=model_file, session_dir=tmp_path, decoder="greedy"))
+    assert quiet.events.empty()  # greedy was asked for: nothing to report
+    quiet.session.close()

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from ..engine import DeviceError, Engine, Overflow, Status, Stopped, drain
 from ..errors import SubtitlerError
 from ..adapt import AdaptConfig
-from ..live import LiveOptions, Recognition, finish_session, load_recognizer, make_engine, queue_blocks
+from ..live import (LiveOptions, Recognition, fallback_notice, finish_session, load_recognizer, make_engine,
+                    queue_blocks)
 from ..paths import ICON, asset_path
 from ..results import Final, Partial
 from ..session import export_session
@@ -235,6 +236,7 @@ class Controller(QObject):
             QApplication.restoreOverrideCursor()
         self.options = options
         self.engine.switch_recognizer(recognizer, queue_blocks(options))
+        self.overlay.show_status(fallback_notice(options, recognizer) or "")
         self._update(**{f: getattr(chosen, f) for f in RECOGNITION_FIELDS})
         return True
 
