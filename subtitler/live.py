@@ -42,7 +42,6 @@ class LiveOptions:
     decoder: str | None = None  # auto (beam when installed), beam (word LM) or greedy (no LM, least CPU)
     int8: bool | None = None  # int8 GRU weights: about 2-3x less CPU, same accuracy (see benchmarks/)
     adapt: int | None = None  # test-time adaptation steps for each final line (0 = off; see subtitler.adapt)
-
     words: Path | None = None  # the user's vocabulary file (names, jargon), favoured by the beam search
     glossary: Path | None = None  # rewrite rules file ('spoken words -> Written form')
 
@@ -65,9 +64,10 @@ class Recognition:
     """The choices that decide the recogniser of a live session, and their defaults.
 
     The beam search with the word language model is the default: on real speech it gets far more
-    words right than greedy decoding (realdev WER 72 % vs 90 %, realdev-ivr 54 % vs 82 %) for
-    about a third more CPU and later partial words (benchmarks/results.md); "auto" falls back to
-    greedy where flashlight-text or the LM files are missing.
+    words right than greedy decoding (realdev WER 72 % vs 90 %, realdev-ivr 54 % vs 82 %) for a
+    little more CPU (streaming RTF 0.042 vs 0.032) and later partial words (p50 285 vs 206 ms;
+    benchmarks/results.md); "auto" falls back to greedy where flashlight-text or the LM files are
+    missing.
     """
 
     decoder: str = "auto"
@@ -114,8 +114,8 @@ def load_recognizer(options: LiveOptions):
 def make_engine(options: LiveOptions, source=None) -> Engine:
     """A ready (not started) engine writing a new session file."""
     source = source if source is not None else make_source(options)
+    recognizer = load_recognizer(options)  # first: a bad word list must not leave an empty session file
     session = SessionWriter(new_session_path(options.session_dir), source=source.name)
-    recognizer = load_recognizer(options)
     engine = Engine(recognizer, source, session)
     notice = fallback_notice(options, recognizer)
     if notice:

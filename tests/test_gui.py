@@ -258,6 +258,7 @@ def test_a_stale_saved_word_list_does_not_stop_the_app(app, tmp_path, model_file
     try:
         assert c.options.glossary is None and c.engine.recognizer.glossary is None
         assert "deleted.txt" in c.notice and "saved recognition settings not used" in c.notice
+        assert [c.engine.session.path] == list(tmp_path.glob("*.jsonl"))  # no empty file from the failed try
     finally:
         c.engine.session.close()
 
