@@ -25,11 +25,9 @@ def run(model: str, background: bool, wav: Path, speech_s: float) -> str:
     from subtitler.engine import Engine, Stopped
     from subtitler.results import Final, Partial
     from subtitler.sources import FileSource
-
-    rec_bundle = load_checkpoint(model)
     from subtitler.stream import Recognizer
 
-    engine = Engine(Recognizer(rec_bundle, adapt=AdaptConfig(steps=10, background=background)),
+    engine = Engine(Recognizer(load_checkpoint(model), adapt=AdaptConfig(steps=10, background=background)),
                     FileSource(wav, realtime=True, capacity=400))
     start = time.monotonic()
     engine.start()

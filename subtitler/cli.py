@@ -182,28 +182,17 @@ def _add_devices(sub) -> None:
 
 
 def _recognizer(args):
-    import torch
-
-    from .checkpoint import load_checkpoint
-    from .stream import Recognizer
-
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
+    """The recogniser of the model, decoding and --adapt options (greedy where there are none)."""
     from .adapt import AdaptConfig
+    from .stream import open_recognizer
 
-    bundle = load_checkpoint(args.model)
     adapt = AdaptConfig(steps=args.adapt_steps) if getattr(args, "adapt", False) else None
-    return Recognizer(bundle, quantize=getattr(args, "int8", False), adapt=adapt, **_decoding(args, bundle.vocab))
-
-
-def _decoding(args, vocab) -> dict:
-    """The recogniser's ``decoder`` and ``glossary`` from the decoding options (none: greedy)."""
-    if not hasattr(args, "decoder"):
-        return {}
-    from .lm import decoding
-
-    return decoding(vocab, args.decoder, args.words, args.glossary, lm_weight=args.lm_weight,
-                    word_score=args.word_score, beam_size=args.beam)
+    choices = {}
+    if hasattr(args, "decoder"):
+        choices = dict(mode=args.decoder, words=args.words, glossary=args.glossary, lm_weight=args.lm_weight,
+                       word_score=args.word_score, beam_size=args.beam)
+    return open_recognizer(args.model, threads=args.threads, int8=getattr(args, "int8", False), adapt=adapt,
+                           **choices)
 
 
 def _run_transcribe(args) -> int:

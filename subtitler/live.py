@@ -94,21 +94,14 @@ def make_source(options: LiveOptions) -> FileSource | MicrophoneSource:
 
 
 def load_recognizer(options: LiveOptions):
-    """The recogniser for ``options.model``, with the thread count applied."""
-    import torch
-
-    from .checkpoint import load_checkpoint
-    from .stream import Recognizer
-
-    if options.threads > 0:
-        torch.set_num_threads(options.threads)
-    bundle = load_checkpoint(options.model)
-    r = options.recognition
+    """The recogniser ``options`` ask for, with the thread count applied."""
     from .adapt import AdaptConfig
-    from .lm import decoding
+    from .stream import open_recognizer
 
+    r = options.recognition
     adapt = AdaptConfig(steps=r.adapt, background=True) if r.adapt else None  # captions keep flowing
-    return Recognizer(bundle, quantize=r.int8, adapt=adapt, **decoding(bundle.vocab, r.decoder, r.words, r.glossary))
+    return open_recognizer(options.model, threads=options.threads, int8=r.int8, adapt=adapt, mode=r.decoder,
+                           words=r.words, glossary=r.glossary)
 
 
 def make_engine(options: LiveOptions, source=None) -> Engine:

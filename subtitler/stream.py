@@ -28,12 +28,12 @@ import numpy as np
 import torch
 
 from .adapt import AdaptConfig, InputAdapter
-from .checkpoint import Bundle
+from .checkpoint import Bundle, load_checkpoint
 from .config import EndpointConfig
 from .decoding import FrameInfo, GreedyState, greedy_decode, greedy_words
 from .features import FeatureExtractor, FeatureState
 from .glossary import Glossary
-from .lm import BeamSearch, BeamStream
+from .lm import BeamSearch, BeamStream, decoding
 from .model import ModelState, quantize_int8
 from .results import Event, Final, Partial, Segment, Silence, Word
 
@@ -315,3 +315,14 @@ class Recognizer:
         gate.blocks += n
         gate.pending = buf[n * block:].copy()
         return events
+
+
+def open_recognizer(model=None, *, threads: int = 1, int8: bool = False, adapt: AdaptConfig | None = None,
+                    mode: str = "greedy", **choices) -> Recognizer:
+    """The recogniser of checkpoint ``model`` (None: the bundled one) with a user's choices, for
+    files and live alike: ``threads`` > 0 sets torch's CPU threads; ``mode``, ``words``,
+    ``glossary`` and BeamConfig overrides go to :func:`subtitler.lm.decoding`."""
+    if threads > 0:
+        torch.set_num_threads(threads)
+    bundle = load_checkpoint(model)
+    return Recognizer(bundle, quantize=int8, adapt=adapt, **decoding(bundle.vocab, mode, **choices))
