@@ -116,12 +116,22 @@ def _steps(text: str) -> int:
 
 def _add_adapt_option(p, negatable: bool = False) -> None:
     """--adapt and --adapt-steps; ``negatable``: --adapt/--no-adapt, None when neither is given."""
-    p.add_argument("--adapt", action=argparse.BooleanOptionalAction if negatable else "store_true",
+    p.add_argument("--adapt", action=argparse.BooleanOptionalAction if negatable else "store_true", default=None,
                    help="after each caption line ends, decode it again with the input adapted to the voice "
                         "(test-time adaptation): fewer wrong words on real voices for many times the CPU "
                         "time (see models/README.md)" + (" (default: off)" if negatable else ""))
-    p.add_argument("--adapt-steps", type=_steps, default=ADAPT_STEPS, metavar="N",
-                   help=f"gradient steps of --adapt per line (default {ADAPT_STEPS})")
+    p.add_argument("--adapt-steps", type=_steps, default=None, metavar="N",
+                   help=f"gradient steps of --adapt per line (default {ADAPT_STEPS}); giving it turns --adapt on"
+                        + (" unless --no-adapt is given" if negatable else ""))
+
+
+def adapt_steps(args) -> int | None:
+    """Steps of the --adapt pass the arguments ask for: 0 = off, None = not said (``live``: the
+    overlay's saved choice). ``--adapt-steps N`` alone turns the pass on; ``--no-adapt`` wins."""
+    steps = ADAPT_STEPS if args.adapt_steps is None else args.adapt_steps
+    if args.adapt is None and args.adapt_steps is None:
+        return None
+    return 0 if args.adapt is False else steps
 
 
 def _add_bench(sub) -> None:
@@ -186,7 +196,8 @@ def _recognizer(args):
     from .adapt import AdaptConfig
     from .stream import open_recognizer
 
-    adapt = AdaptConfig(steps=args.adapt_steps) if getattr(args, "adapt", False) else None
+    steps = adapt_steps(args) if hasattr(args, "adapt") else None
+    adapt = AdaptConfig(steps=steps) if steps else None
     choices = {}
     if hasattr(args, "decoder"):
         choices = dict(mode=args.decoder, words=args.words, glossary=args.glossary, lm_weight=args.lm_weight,
@@ -251,7 +262,7 @@ def live_options(args):
     return LiveOptions(device=device, system_audio=args.system_audio, input=args.input,
                        model=args.model, threads=args.threads, export=args.export,
                        decoder=args.decoder, int8=args.int8, words=args.words, glossary=args.glossary,
-                       adapt=None if args.adapt is None else args.adapt_steps if args.adapt else 0)
+                       adapt=adapt_steps(args))
 
 
 def _run_devices(args) -> int:

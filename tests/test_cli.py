@@ -171,6 +171,8 @@ def test_adapt_option_changes_words_and_rejects_bad_steps(media, model_file, tmp
     (["--decoder", "greedy", "--int8", "--adapt", "--adapt-steps", "3"], ("greedy", True, 3)),
     (["--no-int8", "--no-adapt"], (None, False, 0)),
     (["--adapt"], (None, None, 10)),
+    (["--adapt-steps", "4"], (None, None, 4)),  # the steps alone turn the pass on
+    (["--no-adapt", "--adapt-steps", "4"], (None, None, 0)),  # --no-adapt wins
 ])
 def test_live_recognition_options(args, expected):
     from subtitler.cli import build_parser, live_options
@@ -180,6 +182,17 @@ def test_live_recognition_options(args, expected):
     assert (options.decoder, options.int8, options.adapt) == expected
     decoder, int8, adapt = expected
     assert options.recognition == Recognition(decoder or "auto", bool(int8), adapt or 0)
+
+
+@pytest.mark.parametrize("args,steps", [([], None), (["--adapt"], 10), (["--adapt-steps", "3"], 3),
+                                        (["--adapt", "--adapt-steps", "0"], None)])
+def test_transcribe_adapt_steps_alone_turn_the_pass_on(args, steps, monkeypatch):
+    from subtitler import cli, stream
+
+    got = {}
+    monkeypatch.setattr(stream, "open_recognizer", lambda model, **kw: got.update(kw))
+    cli._recognizer(cli.build_parser().parse_args(["transcribe", "x.wav", *args]))
+    assert (got["adapt"].steps if got["adapt"] else None) == steps
 
 
 def test_live_in_a_terminal_fills_unset_choices_with_the_defaults(speech_wav, model_file, monkeypatch):
