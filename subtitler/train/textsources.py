@@ -3,6 +3,10 @@
 Sources (installed by ``scripts/install_voices.sh``): WordNet example sentences
 and glosses, fortunes, gensim's Wikipedia and Lee news samples, the Jargon File
 and the Devil's Dictionary. Archaic GCIDE and KJV text is left out on purpose.
+The language model alone also reads the dialogue and descriptions of six games in
+Debian (Endless Sky, the Battle for Wesnoth campaigns, FreedroidRPG, Naev, Dungeon
+Crawl, Cataclysm DDA): conversational English that the sentence pool lacks; they
+never become TTS sentences, so the acoustic training data does not change with them.
 
 Outputs in ``out_dir``:
   sentences.{split}.txt         one normalised sentence a line (3-25 words)
@@ -24,6 +28,10 @@ from subtitler.train.text import normalize, speakable, split_of, split_sentences
 WORDNET_DIR = Path("/usr/share/wordnet")
 FORTUNE_DIR = Path("/usr/share/games/fortunes")
 DICTD_DIR = Path("/usr/share/dictd")
+GAMES_DIR = Path("/usr/share/games")  # endless-sky, wesnoth, cataclysm-dda
+FREEDROID_DIR = Path("/usr/share/freedroidrpg/data")
+NAEV_DIR = Path("/usr/share/naev/dat")
+CRAWL_DIR = Path("/usr/share/crawl/dat/descript")
 FORTUNE_SKIP = {"art", "ascii-art", "translate-me", "perl", "linux", "debian", "songs-poems"}
 _CODE_CHARS = re.compile(r"[/\\_<>{}|*~^=\[\]#@]")
 _ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
@@ -138,6 +146,119 @@ def all_sentences() -> Iterator[Sentence]:
     yield from dictd_sentences("devil")
 
 
+# --- game text, for the language model only --------------------------------------------
+
+_MARKUP = re.compile(r"<[^>]*>|\$\w+|%[-+ #0-9.]*[a-zA-Z]|\{[^}]*\}")  # tags, variables, formats
+
+
+def _game_sentences(source: str, texts: Iterator[str]) -> Iterator[Sentence]:
+    """Sentences of raw game strings; a sentence that held a tag, variable or format
+    placeholder ("<ship>", "$name", "%s") is dropped, since its words are not all there."""
+    for text in texts:
+        for para in text.replace("\\n", "\n").split("\n"):
+            for sent in split_sentences(para.strip()):
+                if sent and not _MARKUP.search(sent) and "<" not in sent and ">" not in sent:
+                    yield Sentence(source, sent)
+
+
+def _read_files(folder: Path, pattern: str) -> Iterator[tuple[Path, str]]:
+    if folder.exists():
+        for path in sorted(folder.rglob(pattern)):
+            yield path, path.read_text(encoding="utf-8", errors="replace")
+
+
+def endless_sky_sentences() -> Iterator[Sentence]:
+    """Endless Sky (``endless-sky-data``): mission conversations and descriptions in backquotes."""
+    texts = (m for _, t in _read_files(GAMES_DIR / "endless-sky" / "data", "*.txt")
+             for m in re.findall(r"`([^`]*)`", t))
+    yield from _game_sentences("endless-sky", texts)
+
+
+_WESNOTH_LINE = re.compile(r'^\s*(?:message|story)\s*=\s*_\s*"((?:[^"]|"")*)"', re.M)
+
+
+def wesnoth_sentences() -> Iterator[Sentence]:
+    """The Battle for Wesnoth 1.16 campaigns (``wesnoth-1.16-*``): dialogue and story text."""
+    texts = (m.replace('""', '"') for _, t in _read_files(GAMES_DIR / "wesnoth" / "1.16" / "data" / "campaigns", "*.cfg")
+             for m in _WESNOTH_LINE.findall(t))
+    yield from _game_sentences("wesnoth", texts)
+
+
+_LUA_STRING = re.compile(r'_\(?\s*"((?:[^"\\]|\\.)*)"|_\(\s*\[\[(.*?)\]\]', re.S)
+
+
+def _lua_strings(folder: Path) -> Iterator[str]:
+    for _, text in _read_files(folder, "*.lua"):
+        for quoted, long in _LUA_STRING.findall(text):
+            yield quoted or long
+
+
+def freedroid_sentences() -> Iterator[Sentence]:
+    """FreedroidRPG (``freedroidrpg-data``): the translatable strings of its Lua dialogues."""
+    yield from _game_sentences("freedroidrpg", _lua_strings(FREEDROID_DIR))
+
+
+def naev_sentences() -> Iterator[Sentence]:
+    """Naev (``naev-data``): the translatable strings of its Lua missions and events."""
+    yield from _game_sentences("naev", _lua_strings(NAEV_DIR))
+
+
+def crawl_sentences() -> Iterator[Sentence]:
+    """Dungeon Crawl Stone Soup (``crawl-common``): English descriptions and quotations
+    (entries are separated by ``%%%%``; the first line is the key, ``-Author`` lines go)."""
+    def entries():
+        for path, text in _read_files(CRAWL_DIR, "*.txt"):
+            if path.parent != CRAWL_DIR:
+                continue  # translations live in sub-folders
+            for entry in text.split("%%%%"):
+                lines = entry.strip().split("\n")[1:]
+                yield " ".join(ln for ln in lines if not ln.strip().startswith("-"))
+    yield from _game_sentences("crawl", entries())
+
+
+_CDDA_KEYS = {"description", "text", "dynamic_line", "message", "msg", "snippet", "yes", "no", "info",
+              "entries", "messages"}
+
+
+def _json_strings(node, key: str | None = None) -> Iterator[str]:
+    """String values under ``_CDDA_KEYS`` (also inside ``{"str": ...}`` translation objects)."""
+    if isinstance(node, str):
+        if key in _CDDA_KEYS and node.count(" ") >= 2:
+            yield node
+    elif isinstance(node, list):
+        for item in node:
+            yield from _json_strings(item, key)
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from _json_strings(v, key if k in ("str", "str_sp") else k)
+
+
+def cataclysm_sentences() -> Iterator[Sentence]:
+    """Cataclysm: Dark Days Ahead (``cataclysm-dda-data``): item and monster descriptions,
+    NPC dialogue, snippets (notes, radio, news), core game and bundled mods."""
+    import json
+
+    def texts():
+        root = GAMES_DIR / "cataclysm-dda"
+        for folder in (root / "json", root / "mods"):
+            for _, text in _read_files(folder, "*.json"):
+                try:
+                    yield from _json_strings(json.loads(text))
+                except ValueError:
+                    continue
+    yield from _game_sentences("cataclysm", texts())
+
+
+def lm_only_sentences() -> Iterator[Sentence]:
+    """Every language-model-only source (game text), in a fixed order."""
+    yield from endless_sky_sentences()
+    yield from wesnoth_sentences()
+    yield from freedroid_sentences()
+    yield from naev_sentences()
+    yield from crawl_sentences()
+    yield from cataclysm_sentences()
+
+
 def tts_friendly(raw: str) -> bool:
     """Whether a TTS engine will say exactly the words of ``normalize(raw)``."""
     return not (_CODE_CHARS.search(raw) or _ACRONYM.search(raw.replace("I ", "i ")) or _LABEL.search(raw))
@@ -159,6 +280,12 @@ def build_sentence_pool(out_dir: str | Path, cfg: PoolConfig = PoolConfig()) -> 
         n_words = norm.count(" ") + 1
         if sent.source != "wordnet-gloss" and cfg.min_words <= n_words <= cfg.max_words and tts_friendly(sent.text):
             pool[split].setdefault(norm, speakable(sent.text))
+    seen: set[str] = set()  # game text repeats itself (item variants, shared dialogue)
+    for sent in lm_only_sentences():
+        norm = normalize(sent.text)
+        if norm.count(" ") >= 2 and norm not in seen and split_of(norm, cfg.valid_pct, cfg.test_pct) == "train":
+            seen.add(norm)
+            lm_lines.append(norm)
     for split, sents in pool.items():
         keys = sorted(sents)
         (out / f"sentences.{split}.txt").write_text("".join(k + "\n" for k in keys))
