@@ -6,7 +6,7 @@ It runs ``subtitler live --input AUDIO`` over a drawn backdrop (a stand-in for a
 waits ``--at`` seconds for captions to appear, grabs the screen and stops everything.
 Settings and the session file go to a temporary directory, never the user's own.
 
-    .venv/bin/python scripts/screenshot.py [--audio assets/demo.wav] [--at 7.5] [--out assets/screenshot.png]
+    .venv/bin/python scripts/screenshot.py [--audio assets/demo.wav] [--at 10.5] [--out assets/screenshot.png]
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--audio", type=Path, default=ROOT / "assets" / "demo.wav")
     p.add_argument("--model", type=Path, help="checkpoint (default: the bundled model)")
-    p.add_argument("--at", type=float, default=7.5, help="seconds after start to take the picture")
+    p.add_argument("--at", type=float, default=10.5, help="seconds after start to take the picture")
     p.add_argument("--out", type=Path, default=ROOT / "assets" / "screenshot.png")
     p.add_argument("--backdrop", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--grab", action="store_true", help=argparse.SUPPRESS)
