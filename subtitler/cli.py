@@ -128,10 +128,11 @@ def _add_adapt_option(p, negatable: bool = False) -> None:
 def adapt_steps(args) -> int | None:
     """Steps of the --adapt pass the arguments ask for: 0 = off, None = not said (``live``: the
     overlay's saved choice). ``--adapt-steps N`` alone turns the pass on; ``--no-adapt`` wins."""
-    steps = ADAPT_STEPS if args.adapt_steps is None else args.adapt_steps
+    if args.adapt is False:
+        return 0
     if args.adapt is None and args.adapt_steps is None:
         return None
-    return 0 if args.adapt is False else steps
+    return ADAPT_STEPS if args.adapt_steps is None else args.adapt_steps
 
 
 def _add_bench(sub) -> None:
@@ -196,7 +197,7 @@ def _recognizer(args):
     from .adapt import AdaptConfig
     from .stream import open_recognizer
 
-    steps = adapt_steps(args) if hasattr(args, "adapt") else None
+    steps = adapt_steps(args)  # transcribe and bench both have --adapt
     adapt = AdaptConfig(steps=steps) if steps else None
     choices = {}
     if hasattr(args, "decoder"):

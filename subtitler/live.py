@@ -64,8 +64,8 @@ class Recognition:
     """The choices that decide the recogniser of a live session, and their defaults.
 
     The beam search with the word language model is the default: on real speech it gets far more
-    words right than greedy decoding (realdev WER 72 % vs 90 %, realdev-ivr 54 % vs 82 %) for a
-    little more CPU (streaming RTF 0.046 vs 0.036) and later partial words (p50 286 vs 205 ms;
+    words right than greedy decoding (realdev WER 72 % vs 90 %, realdev-ivr 53 % vs 82 %) for a
+    little more CPU (streaming RTF 0.049 vs 0.045) and later partial words (p50 286 vs 205 ms;
     benchmarks/results.md); "auto" falls back to greedy where flashlight-text or the LM files are
     missing.
     """

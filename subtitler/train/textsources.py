@@ -161,9 +161,9 @@ def _game_sentences(source: str, texts: Iterator[str]) -> Iterator[Sentence]:
                     yield Sentence(source, sent)
 
 
-def _read_files(folder: Path, pattern: str) -> Iterator[tuple[Path, str]]:
+def _read_files(folder: Path, pattern: str, recursive: bool = True) -> Iterator[tuple[Path, str]]:
     if folder.exists():
-        for path in sorted(folder.rglob(pattern)):
+        for path in sorted(folder.rglob(pattern) if recursive else folder.glob(pattern)):
             yield path, path.read_text(encoding="utf-8", errors="replace")
 
 
@@ -207,9 +207,7 @@ def crawl_sentences() -> Iterator[Sentence]:
     """Dungeon Crawl Stone Soup (``crawl-common``): English descriptions and quotations
     (entries are separated by ``%%%%``; the first line is the key, ``-Author`` lines go)."""
     def entries():
-        for path, text in _read_files(CRAWL_DIR, "*.txt"):
-            if path.parent != CRAWL_DIR:
-                continue  # translations live in sub-folders
+        for _, text in _read_files(CRAWL_DIR, "*.txt", recursive=False):  # translations live in sub-folders
             for entry in text.split("%%%%"):
                 lines = entry.strip().split("\n")[1:]
                 yield " ".join(ln for ln in lines if not ln.strip().startswith("-"))
