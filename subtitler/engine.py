@@ -12,8 +12,9 @@ wakes a few times a second otherwise. A device that fails or vanishes is reporte
 :class:`DeviceError` and reopened every ``retry_s`` seconds until it comes back.
 
 Times in events are integer ms of audio fed since the engine first started. Each time the
-source is (re)opened a new recogniser stream begins, so pausing, switching source or recogniser
-or losing the device finalises the open segment; later events are shifted by the audio fed before.
+source is (re)opened or the recogniser is switched a new recogniser stream begins, so pausing,
+switching source or recogniser or losing the device finalises the open segment; later events are
+shifted by the audio fed before. A recogniser switch keeps the source open, so no audio is lost.
 """
 from __future__ import annotations
 
@@ -146,9 +147,10 @@ class Engine:
                 self._use(source)
 
     def switch_recognizer(self, recognizer: Recognizer, capacity: int | None = None) -> None:
-        """Recognise with ``recognizer`` from now on: the open segment is finalised by the old one,
-        the source is closed and reopened (a file resumes where it was), with a capture queue of
-        ``capacity`` blocks if given. Takes effect at once (or at the next ``start``)."""
+        """Recognise with ``recognizer`` from now on: the open segment is finalised by the old one
+        and the next block goes to the new one; the source stays open (a microphone loses no audio
+        in the switch), its capture queue resized to ``capacity`` blocks if given. Takes effect at
+        once (or at the next ``start``)."""
         with self._cond:
             if self._alive:
                 self._next_recognizer = (recognizer, capacity)
@@ -218,12 +220,25 @@ class Engine:
         stream, resampler = self.recognizer.new_stream(), Resampler(self.recognizer.sample_rate)
         try:
             ended = self._pump(stream, resampler)
+            while not ended and self._swap_recognizer():
+                self._finish(stream, resampler)  # the old recogniser ends the line it heard
+                with self._cond:
+                    self._use_recognizer(*self._next_recognizer)
+                    self._next_recognizer = None
+                stream, resampler = self.recognizer.new_stream(), Resampler(self.recognizer.sample_rate)
+                ended = self._pump(stream, resampler)
         finally:
             self.source.close()
             self._finish(stream, resampler)
         if self._last_error and not ended:  # failed while reading: don't spin on a flapping device
             self._wait_retry()
         return ended
+
+    def _swap_recognizer(self) -> bool:
+        """Only a new recogniser interrupted the pump: swap it in without closing the source."""
+        with self._cond:
+            return (self._next_recognizer is not None and not self._stopping and not self._paused
+                    and self._next_source is None)
 
     def _wait_retry(self) -> None:
         """Sleep ``retry_s`` unless stopped, paused or given another source meanwhile."""

@@ -151,7 +151,8 @@ class _QueueSource:
         return self.queue.maxsize
 
     def set_capacity(self, blocks: int) -> None:
-        """Hold up to ``blocks`` from now on (call while closed: nothing is being produced)."""
+        """Hold up to ``blocks`` from now on; safe while open (the producer never blocks, and blocks
+        already queued beyond a smaller capacity are kept)."""
         with self.queue.mutex:
             self.queue.maxsize = blocks
 

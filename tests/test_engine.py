@@ -389,7 +389,7 @@ class SwitchingSource(ScriptedSource):
 
 def test_switching_the_recognizer_finalises_with_the_old_and_continues_with_the_new(bundle):
     """The open line is finished by the recogniser that heard it; the rest of the audio goes to the
-    new one, nothing lost or fed twice, times continuing."""
+    new one, nothing lost or fed twice, times continuing, the source never closed in between."""
     from subtitler.engine import _shift
 
     old, new = Recognizer(bundle), Recognizer(bundle)
@@ -404,7 +404,7 @@ def test_switching_the_recognizer_finalises_with_the_old_and_continues_with_the_
     source.engine, source.recognizer = engine, new
     engine.start()
     events = collect(engine)
-    assert engine.recognizer is new and source.opens == 2
+    assert engine.recognizer is new and source.opens == 1
     first, rest = np.concatenate(source.blocks[:26])[:, 0], np.concatenate(source.blocks[26:])[:, 0]
     assert fed[old] == first.size and fed[new] == rest.size
     expected = list(transcribe_chunks(Recognizer(bundle), [first]).segments)
@@ -470,3 +470,17 @@ def test_auto_without_a_language_model_says_so(model_file, tmp_path, monkeypatch
     quiet = make_engine(LiveOptions(input=speech_wav, model=model_file, session_dir=tmp_path, decoder="greedy"))
     assert quiet.events.empty()  # greedy was asked for: nothing to report
     quiet.session.close()
+
+
+def test_the_capture_queue_resizes_while_open_without_losing_queued_blocks():
+    queue_source = sources._QueueSource(capacity=3)
+    blocks = [np.full((4, 1), i, np.float32) for i in range(5)]
+    for b in blocks[:3]:
+        queue_source._offer(b)
+    queue_source.set_capacity(2)  # smaller than what it holds: the three stay, the next is a drop
+    queue_source._offer(blocks[3])
+    assert queue_source.dropped == 1 and queue_source.capacity == 2
+    queue_source.set_capacity(5)
+    queue_source._offer(blocks[4])
+    got = [queue_source._get(0.0) for _ in range(4)]
+    assert [int(b[0, 0]) for b in got] == [0, 1, 2, 4] and queue_source._get(0.0) is None

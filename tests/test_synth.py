@@ -108,12 +108,12 @@ def test_a_larger_target_adds_to_an_existing_corpus(cfg):
 def _kokoro_voices():
     from subtitler.train.voices import list_voices
 
-    return [v for v in list_voices() if v.engine == "kokoro"]
+    return [v for v in list_voices() if v.engine in ("kokoro", "kokoro-accent")]
 
 
 @pytest.mark.skipif(shutil.which("sox") is None or not _kokoro_voices(),
                     reason="Kokoro voices not installed (scripts/install_voices.sh)")
-def test_kokoro_speaks_american_and_british_voices_at_16k(tmp_path):
+def test_kokoro_speaks_american_british_and_accented_voices_at_16k(tmp_path):
     import numpy as np
 
     from subtitler.audio_io import read_audio
@@ -121,7 +121,7 @@ def test_kokoro_speaks_american_and_british_voices_at_16k(tmp_path):
 
     voices = {v.name: v for v in _kokoro_voices()}
     reqs = [Request(voices[name], "The cat sat on the mat.", rate, pitch, tmp_path / f"{name}.wav")
-            for name, rate, pitch in (("af_bella", 1.0, 0.0), ("bm_george", 1.15, 1.0))]
+            for name, rate, pitch in (("af_bella", 1.0, 0.0), ("bm_george", 1.15, 1.0), ("zf_xiaobei", 0.9, 0.0))]
     assert synthesize(reqs) == [r.path for r in reqs]
     lengths = []
     for r in reqs:
@@ -156,6 +156,20 @@ def test_kokoro_blends_are_new_training_speakers_of_one_accent():
         assert a != b and a[0] == b[0]  # same accent: one G2P fits both
         assert {a, b} <= set(KOKORO_VOICES) and not {("kokoro", a), ("kokoro", b)} & HELD_OUT
         assert 0.25 <= w <= 0.75
+
+
+def test_kokoro_accent_voices_are_new_training_speakers_of_their_own_engine(tmp_path):
+    from subtitler.train.synth import NEURAL_ENGINES, SynthConfig, select_voices
+    from subtitler.train.voices import (ENGINES, HELD_OUT, KOKORO_ACCENT_VOICES, KOKORO_VOICES, LICENCES,
+                                        Voice, _kokoro)
+
+    assert len(set(KOKORO_ACCENT_VOICES)) == 26 and not set(KOKORO_ACCENT_VOICES) & set(KOKORO_VOICES)
+    assert not any(v.startswith(("a", "b")) for v in KOKORO_ACCENT_VOICES)  # the American G2P speaks for them
+    assert not {("kokoro-accent", v) for v in KOKORO_ACCENT_VOICES} & HELD_OUT
+    assert ENGINES["kokoro-accent"] is _kokoro and "kokoro-accent" in NEURAL_ENGINES and "kokoro-accent" in LICENCES
+    inventory = [Voice("kokoro", "af_bella", "x", False), Voice("kokoro-accent", "ff_siwis", "x", False)]
+    chosen = select_voices(SynthConfig(tmp_path, engines=("kokoro-accent",)), inventory)
+    assert [v.name for v in chosen] == ["ff_siwis"]
 
 
 def test_kokoro_style_mixes_two_voices_by_weight(tmp_path):

@@ -31,7 +31,7 @@ from tqdm import tqdm
 from subtitler.train.voices import KOKORO_BLENDS, Request, Voice, kokoro_blends, list_voices, synthesize
 
 FAST_ENGINES = ("espeak-ng", "flite", "festival", "pico", "rhvoice", "mbrola")
-NEURAL_ENGINES = ("piper", "hibari", "kokoro", "kokoro-mix")
+NEURAL_ENGINES = ("piper", "hibari", "kokoro", "kokoro-mix", "kokoro-accent")
 # Share of utterances per engine: more for the intelligible and the varied ones.
 ENGINE_WEIGHTS = {"espeak-ng": 3.0, "rhvoice": 2.5, "festival": 1.5, "flite": 1.5, "pico": 1.5,
                   "mbrola": 1.0, "hibari": 3.0, "piper": 1.0}
