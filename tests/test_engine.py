@@ -18,7 +18,7 @@ from subtitler.transcribe import transcribe_chunks
 from conftest import speechlike
 
 FAST = EngineConfig(read_timeout_s=0.02, retry_s=0.01)
-TIMEOUT = 30  # s; a generous bound on waiting for the engine thread, never a sleep
+TIMEOUT = 120  # s; a generous bound on waiting for the engine thread (a loaded machine is slow), never a sleep
 
 
 class ScriptedSource:
