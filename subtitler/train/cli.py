@@ -17,6 +17,7 @@ commands:
   realtrain real human speech to train on (Debian game/education voice lines, Whisper-checked)
   fit       train a model (one CPU, one GPU, or torchrun for many)
   eval      WER/CER of a model, whole and streamed, greedy and/or beam+LM, with peers
+  compare   is a candidate's WER/CER really different? (paired bootstrap of two evals)
   tunelm    tune the beam search's LM weight and word score on a valid split
   calibrate measure word timing against known speech edges; store the delay
   average   average the weights of checkpoints of one lineage
@@ -32,7 +33,7 @@ Typical sequence (see README "Training"):
 
 DELEGATED = {"text": "subtitler.train.text", "synth": "subtitler.train.synth",
              "realdev": "subtitler.train.realdev", "realtrain": "subtitler.train.realtrain",
-             "calibrate": "subtitler.train.calibrate",
+             "calibrate": "subtitler.train.calibrate", "compare": "subtitler.train.compare",
              "tunelm": "subtitler.train.tunelm", "pack": "subtitler.train.pack",
              "unpack": "subtitler.train.pack:main_unpack",
              "average": "subtitler.train.average"}

@@ -27,15 +27,30 @@ def greedy_texts(log_probs: torch.Tensor, lens: torch.Tensor, vocab: Vocab) -> l
     return texts
 
 
-def error_rates(refs: list[str], hyps: list[str]) -> tuple[float, float]:
-    """(CER, WER) over a corpus, counting edits over all reference characters / words."""
-    import jiwer
+def edit_counts(refs: list[str], hyps: list[str]) -> list[tuple[int, int, int, int]]:
+    """Per utterance (word edits, reference words, character edits, reference characters).
 
-    pairs = [(r, h) for r, h in zip(refs, hyps) if r.strip()]
-    if not pairs:
+    Levenshtein distances over words and over characters (spaces included), as jiwer counts
+    them; an empty hypothesis is every reference word and character deleted. Utterances with an
+    empty reference are left out of every rate (see :func:`error_rates`) but keep their place here.
+    """
+    from rapidfuzz.distance import Levenshtein
+
+    counts = []
+    for ref, hyp in zip(refs, hyps):
+        ref, hyp = " ".join(ref.split()), " ".join(hyp.split())
+        counts.append((Levenshtein.distance(ref.split(), hyp.split()), len(ref.split()),
+                       Levenshtein.distance(ref, hyp), len(ref)))
+    return counts
+
+
+def error_rates(refs: list[str], hyps: list[str]) -> tuple[float, float]:
+    """(CER, WER) over a corpus: edits over all reference characters / words (:func:`edit_counts`)."""
+    counts = [c for c in edit_counts(refs, hyps) if c[1]]
+    if not counts:
         return 0.0, 0.0
-    r, h = [p[0] for p in pairs], [p[1] if p[1].strip() else "<empty>" for p in pairs]
-    return float(jiwer.cer(r, h)), float(jiwer.wer(r, h))
+    word_edits, words, char_edits, chars = (sum(column) for column in zip(*counts))
+    return char_edits / chars, word_edits / words
 
 
 def char_confusions(refs: list[str], hyps: list[str]) -> tuple[Counter, Counter]:

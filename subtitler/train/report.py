@@ -78,7 +78,7 @@ def run_eval(args) -> int:
     if args.confusions:
         _print_confusions(results, args.confusions)
     if args.json:
-        _write_json(args.json, table, results, audio_s, peer_results)
+        _write_json(args.json, table, results, audio_s, peer_results, args.corpora)
     return 0 if all(r.whole == r.streamed for rows in results.values() for r in rows) else 1
 
 
@@ -113,12 +113,18 @@ def _print_confusions(results: dict[str, list[Scored]], n: int) -> None:
             print(f"  {ref!r} -> {hyp!r} {count:5d}  ({count / totals[ref]:.1%} of {ref!r})")
 
 
-def _write_json(path, table, results, audio_s: float, peer_results=None) -> None:
+def _write_json(path, table, results, audio_s: float, peer_results=None, corpora=()) -> None:
+    """The table, the breakdown, and every utterance's reference and whole decode ("rows": what
+    ``subtitler-train compare`` pairs up between two models)."""
+    everyone = {**results, **(peer_results or {})}
     path.write_text(json.dumps({
+        "corpora": [str(c) for c in corpora],
         "systems": [{"name": n, "wer": w, "cer": c, "rtf": s / audio_s} for n, c, w, s in table],
         "breakdown": {label: {k: {"cer": c, "wer": w, "n": n} for k, (c, w, n) in breakdown(rows).items()}
-                      for label, rows in {**results, **(peer_results or {})}.items()},
+                      for label, rows in everyone.items()},
         "agree": {label: sum(r.whole == r.streamed for r in rows) for label, rows in results.items()},
         "utterances": len(next(iter(results.values()))),
         "examples": {label: [r.__dict__ for r in rows[:50]] for label, rows in results.items()},
+        "rows": {label: [{"path": r.path, "key": r.key, "ref": r.ref, "whole": r.whole} for r in rows]
+                 for label, rows in everyone.items()},
     }, indent=1))
