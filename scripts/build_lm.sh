@@ -11,8 +11,9 @@
 # sentences removed (built here with `python -m subtitler.train.cli text` if missing),
 # so the text normalisation is exactly the acoustic model's (train/text.normalize).
 # KenLM's lmplz/build_binary ship in no package: they are compiled once from the
-# pinned kenlm sdist into $KENLM_DIR (outside git; needs cmake, a C++ compiler and
-# libboost-{program-options,system,thread,test}-dev, libeigen3-dev, zlib/bz2/lzma dev).
+# pinned kenlm sdist into $KENLM_DIR (outside git); their build dependencies (cmake, g++,
+# libboost-{program-options,system,thread,test}-dev, libeigen3-dev, zlib/bz2/lzma dev) are
+# installed with apt-get where missing (as root or with sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,16 @@ JOBS=${JOBS:-2}
 
 build_kenlm() {
   [ -x "$KENLM_DIR/bin/lmplz" ] && [ -x "$KENLM_DIR/bin/build_binary" ] && return
+  local need=() pkg
+  for pkg in cmake g++ libboost-program-options-dev libboost-system-dev libboost-thread-dev \
+             libboost-test-dev libeigen3-dev zlib1g-dev libbz2-dev liblzma-dev; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  done
+  if [ ${#need[@]} -gt 0 ]; then
+    local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "== installing KenLM's build dependencies: ${need[*]}"
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
   echo "== compiling KenLM $KENLM_VERSION (lmplz, build_binary) into $KENLM_DIR"
   mkdir -p "$KENLM_DIR/src"
   local tarball="$KENLM_DIR/src/kenlm-$KENLM_VERSION.tar.gz"

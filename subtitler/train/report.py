@@ -124,7 +124,5 @@ def _write_json(path, table, results, audio_s: float, peer_results=None, corpora
                       for label, rows in everyone.items()},
         "agree": {label: sum(r.whole == r.streamed for r in rows) for label, rows in results.items()},
         "utterances": len(next(iter(results.values()))),
-        "examples": {label: [r.__dict__ for r in rows[:50]] for label, rows in results.items()},
-        "rows": {label: [{"path": r.path, "key": r.key, "ref": r.ref, "whole": r.whole} for r in rows]
-                 for label, rows in everyone.items()},
+        "rows": {label: [dataclasses.asdict(r) for r in rows] for label, rows in everyone.items()},
     }, indent=1))
