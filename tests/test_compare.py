@@ -21,7 +21,7 @@ def test_edit_counts_agree_with_jiwer_and_an_empty_hypothesis_deletes_everything
     hyps = [_sentence(rng) for _ in range(60)]
     counts = edit_counts(refs, hyps)
     for (we, nw, ce, nc), r, h in zip(counts, refs, hyps):
-        assert we == jiwer.process_words(r, h).wer * nw == pytest.approx(we)
+        assert we == pytest.approx(jiwer.wer(r, h) * nw)
         assert nw == len(r.split()) and nc == len(r)
         assert ce == pytest.approx(jiwer.cer(r, h) * nc)
     cer, wer = error_rates(refs, hyps)

@@ -126,8 +126,12 @@ def render(results: dict[str, dict[str, dict[str, Delta]]], confidence: float) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="subtitler-train compare", description=__doc__.split("\n\n")[0],
-                                epilog="Paired bootstrap over utterances; see subtitler/train/compare.py.")
+    p = argparse.ArgumentParser(
+        prog="subtitler-train compare",
+        description="Is a candidate model's WER/CER really different from a base model's? A paired "
+        "bootstrap over the utterances of two 'subtitler-train eval --json' runs on the same corpora: "
+        "the difference per set and pooled, its confidence interval, and 'better'/'worse' where the "
+        "interval leaves zero out ('~': the test set cannot tell).")
     p.add_argument("--base", nargs="+", type=Path, required=True, help="eval --json files of the base model")
     p.add_argument("--candidate", nargs="+", type=Path, required=True,
                    help="eval --json files of the candidate, in the same order (the same corpora)")
