@@ -62,14 +62,6 @@ def normalize(text: str) -> str:
     return normalize_text(text)
 
 
-def error_rates(refs: list[str], hyps: list[str]) -> tuple[float, float]:
-    """(WER, CER) over a corpus: edits over all reference words / characters."""
-    import jiwer
-
-    hyps = [h if h.strip() else "<empty>" for h in hyps]
-    return float(jiwer.wer(refs, hyps)), float(jiwer.cer(refs, hyps))
-
-
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 

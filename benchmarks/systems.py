@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common import RATE, error_rates, load_set, normalize, peak_rss_mb, read_wav, set_threads
+from common import RATE, load_set, normalize, peak_rss_mb, read_wav, set_threads
+from subtitler.train.evaluate import error_rates  # (CER, WER)
 
 Transcribe = Callable[[np.ndarray], str]
 
@@ -137,7 +138,7 @@ def accuracy(label: str, system: str, threads: int, sets: list[str], limit: int 
             compute_s += time.perf_counter() - start
             audio_s += samples.size / RATE
             hyps.append(normalize(text))
-        wer[name], cer[name] = error_rates([u.text for u in utts], hyps)
+        cer[name], wer[name] = error_rates([u.text for u in utts], hyps)
         texts[name] = hyps
     return AccuracyRun(label, threads, wer, cer, audio_s, compute_s, peak_rss_mb(), texts)
 

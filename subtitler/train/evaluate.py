@@ -38,9 +38,10 @@ def edit_counts(refs: list[str], hyps: list[str]) -> list[tuple[int, int, int, i
 
     counts = []
     for ref, hyp in zip(refs, hyps):
-        ref, hyp = " ".join(ref.split()), " ".join(hyp.split())
-        counts.append((Levenshtein.distance(ref.split(), hyp.split()), len(ref.split()),
-                       Levenshtein.distance(ref, hyp), len(ref)))
+        ref_words, hyp_words = ref.split(), hyp.split()
+        ref_text = " ".join(ref_words)
+        counts.append((Levenshtein.distance(ref_words, hyp_words), len(ref_words),
+                       Levenshtein.distance(ref_text, " ".join(hyp_words)), len(ref_text)))
     return counts
 
 
