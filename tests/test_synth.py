@@ -71,6 +71,26 @@ def test_short_share_makes_one_to_three_word_spans_of_the_sentences(cfg):
     assert {whole.job("espeak-ng", k).text for k in range(10)} == set(sentences)
 
 
+def test_word_share_says_one_content_word_of_the_sentence(cfg):
+    import dataclasses
+    import random
+
+    from subtitler.train.synth import common_words, content_word
+    from subtitler.train.voices import Voice
+
+    assert common_words(["the cat sat", "the dog", "a cat"], n=2) == {"the", "cat"}
+    rng = random.Random(0)
+    picks = {content_word("the cat sat on the mat", frozenset({"the", "on"}), rng) for _ in range(100)}
+    assert picks == {"cat", "sat", "mat"}  # never a common word while the sentence has another
+    assert content_word("the of the", frozenset({"the", "of"}), rng) in {"the", "of"}
+    planner = Planner(dataclasses.replace(cfg, word_share=1.0), "train", [Voice("espeak-ng", "en-us", "GPL-3.0")])
+    jobs = [planner.job("espeak-ng", k) for k in range(50)]
+    sentences = ["hello there my friend", "the cat sat on the mat"]
+    assert all(len(j.text.split()) == 1 and any(j.text in s.split() for s in sentences) for j in jobs)
+    assert all(j.request.text == j.text for j in jobs)  # spoken as written
+    assert len({j.text for j in jobs}) > 3
+
+
 @needs_espeak
 def test_run_writes_manifest_and_resumes(cfg):
     added = run(cfg)

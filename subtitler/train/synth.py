@@ -22,7 +22,7 @@ import time
 import wave
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -37,6 +37,7 @@ ENGINE_WEIGHTS = {"espeak-ng": 3.0, "rhvoice": 2.5, "festival": 1.5, "flite": 1.
                   "mbrola": 1.0, "hibari": 3.0, "piper": 1.0}
 BATCH = {"festival": 40, "piper": 8, "hibari": 8}  # utterances per task; default below
 DEFAULT_BATCH = 20
+COMMON_WORDS = 100  # --word-share: a content word is not among the pool's this many most frequent words
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class SynthConfig:
     pitch_range: tuple[float, float] = (-2.5, 2.5)  # pitch shift in semitones, uniform
     seed: int = 0  # fixes voice, rate, pitch and sentence of every utterance index
     short_share: float = 0.0  # share of utterances that say only 1-3 words of their sentence
+    word_share: float = 0.0  # share of utterances that say one content word of their sentence
     mix_speakers: int = KOKORO_BLENDS  # kokoro-mix: use the first N mixed speakers (cycle 7: 48, cycle 9: 144)
 
 
@@ -120,6 +122,7 @@ class Planner:
             self.voices.setdefault(v.engine, []).append(v)
         self.sentences = load_sentences(cfg.text_dir, split)
         random.Random(cfg.seed).shuffle(self.sentences)
+        self.common = common_words(norm for norm, _ in self.sentences) if cfg.word_share else frozenset()
         self.cursor = Counter()  # engine -> next utterance index
 
     def job(self, engine: str, k: int) -> Job:
@@ -128,8 +131,11 @@ class Planner:
         voice = rng.choice(self.voices[engine])
         offset = zlib.crc32(engine.encode()) % len(self.sentences)
         norm, spoken = self.sentences[(offset + k) % len(self.sentences)]
-        if rng.random() < self.cfg.short_share:
+        u = rng.random()
+        if u < self.cfg.short_share:
             norm = spoken = short_span(norm, rng)
+        elif u < self.cfg.short_share + self.cfg.word_share:
+            norm = spoken = content_word(norm, self.common, rng)
         path = self.cfg.out_dir / "wav" / self.split / engine / f"{k // 1000:04d}" / f"{k:07d}.wav"
         req = Request(voice, spoken, rng.uniform(*self.cfg.rate_range), rng.uniform(*self.cfg.pitch_range), path)
         return Job(req, norm, self.split)
@@ -152,6 +158,20 @@ def short_span(sentence: str, rng: random.Random) -> str:
     n = min(len(words), rng.choices((1, 2, 3), weights=(5, 3, 2))[0])
     start = rng.randrange(len(words) - n + 1)
     return " ".join(words[start:start + n])
+
+
+def common_words(sentences: Iterable[str], n: int = COMMON_WORDS) -> frozenset[str]:
+    """The ``n`` most frequent words of a sentence pool: its function words ("the", "of", "and")."""
+    counts = Counter(w for s in sentences for w in s.split())
+    return frozenset(w for w, _ in counts.most_common(n))
+
+
+def content_word(sentence: str, common: frozenset[str], rng: random.Random) -> str:
+    """One word of a normalised sentence that is not among the pool's most frequent words, as a
+    noun or a name is said alone ("tomato", "bicycle"); a sentence of common words only gives one
+    of them."""
+    words = sentence.split()
+    return rng.choice([w for w in words if w not in common] or words)
 
 
 def _work(batch: list[Job]) -> list[Utterance]:
@@ -275,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--short-share", type=float, default=0.0,
                    help="share of utterances that say only 1-3 words of their sentence "
                         "(isolated words; a sentence-only corpus makes a model insert words)")
+    p.add_argument("--word-share", type=float, default=0.0,
+                   help="share of utterances that say one content word of their sentence, one not "
+                        f"among the pool's {COMMON_WORDS} most frequent words (a noun or a name said alone)")
     p.add_argument("--mix-speakers", type=int, default=KOKORO_BLENDS, metavar="N",
                    help=f"kokoro-mix: speak with the first N mixed speakers (default all {KOKORO_BLENDS}; "
                         "48 made the cycle-7 corpus, 144 cycle 9's)")
@@ -286,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cfg = SynthConfig(a.out, a.text, a.hours, a.valid_minutes, a.test_minutes,
                       tuple(e for e in a.engines.split(",") if e), a.jobs, seed=a.seed,
-                      short_share=a.short_share, mix_speakers=a.mix_speakers)
+                      short_share=a.short_share, word_share=a.word_share, mix_speakers=a.mix_speakers)
     print(summary(cfg, run(cfg)), flush=True)
     return 0
 
