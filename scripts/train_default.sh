@@ -10,7 +10,9 @@
 #                                       49 CPU minutes on real game speech from it, and 3/4 of the
 #                                       mean + 1/4 of that run; from that, two runs of 1000 steps on the
 #                                       same speech (about 50 minutes each on 2 cores), and 3/4 of it +
-#                                       1/4 of the mean of those two ships
+#                                       1/4 of the mean of those two; from that, 600 steps with
+#                                       accented voices and single words (37 minutes), and the mean
+#                                       of the two ships
 # Multi-GPU: prefix the fit step with  torchrun --nproc_per_node=N -m subtitler.train.cli fit ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -135,9 +137,9 @@ $PY -m subtitler.train.cli fit --train $K10 runs/s10/kokoro_mix/manifest.jsonl $
     --lr 3e-4 --warmup 50 --steps 1000 --eval-every 350 --workers 1 --seed 1
 $PY -m subtitler.train.cli average runs/avg5789.pt runs/T2/final.pt --out runs/avgT2.pt
 $PY -m subtitler.train.cli average runs/avg5789.pt runs/avgT2.pt --out runs/avgT2q.pt
-# Twelfth and thirteenth sessions, the shipped weights: two more runs from that 3:1 mean (seeds 2
-# and 3) on T2's mix plus the talkie lines of 1-3 words listed twice more; 3/4 of the 3:1 mean +
-# 1/4 of the mean of the two runs ships.
+# Twelfth and thirteenth sessions: two more runs from that 3:1 mean (seeds 2 and 3) on T2's mix
+# plus the talkie lines of 1-3 words listed twice more; 3/4 of the 3:1 mean + 1/4 of the mean of
+# the two runs (runs/avgSq.pt) was the default until the twenty-first session.
 $PY -c "import json, sys; sys.stdout.writelines(l for l in open('runs/talkies/manifest.jsonl') if 1 <= len(json.loads(l)['text'].split()) <= 3)" \
     > runs/talkies/short.jsonl
 for SEED in 2 3; do
@@ -151,7 +153,21 @@ done
 $PY -m subtitler.train.cli average runs/T4/final.pt runs/T5/final.pt --out runs/soup45.pt
 $PY -m subtitler.train.cli average runs/avgT2q.pt runs/soup45.pt --out runs/avgS.pt
 $PY -m subtitler.train.cli average runs/avgT2q.pt runs/avgS.pt --out runs/avgSq.pt
-SHIP=runs/avgSq.pt
+# Twenty-first session, the shipped weights: one run of 600 steps from that default (about 37
+# minutes on 2 cores) on the thirteenth session's mix plus Kokoro's accented voices (0.5 h, twice)
+# and single content words said alone (0.15 h, six times); the mean of the default and the run ships.
+$PY -m subtitler.train.cli synth --out runs/accent --engines kokoro-accent --hours 0.5 --valid-minutes 2 \
+    --test-minutes 0 --jobs 2 --short-share 0.15 --seed 11
+$PY -m subtitler.train.cli synth --out runs/s10/words --engines kokoro,kokoro-accent,espeak-ng,rhvoice,pico \
+    --word-share 1 --hours 0.15 --valid-minutes 0.3 --test-minutes 0 --jobs 2 --seed 14
+TS=runs/talkies/short.jsonl A=runs/accent/manifest.jsonl W=runs/s10/words/manifest.jsonl
+$PY -m subtitler.train.cli fit --train $K10 runs/s10/kokoro_mix/manifest.jsonl $C10 $S10 $S10 \
+    runs/talkies/manifest.jsonl runs/bass/manifest.jsonl $S10 $S10 $S10 $S10 $TS $TS $A $A \
+    $W $W $W $W $W $W --valid $K10 $C10 --out runs/T14 --init runs/avgSq.pt --model-hidden 512 \
+    --model-layers 3 --model-lookahead 2 --lr 3e-4 --warmup 50 --steps 600 --eval-every 300 \
+    --workers 1 --seed 7
+$PY -m subtitler.train.cli average runs/avgSq.pt runs/T14/final.pt --out runs/avgH14.pt
+SHIP=runs/avgH14.pt
 $PY -m subtitler.train.cli eval --model $SHIP runs/realdev/manifest.jsonl --decoder both --by engine
 $PY -m subtitler.train.cli eval --model $SHIP runs/realdev_ivr --decoder both
 $PY -m subtitler.train.cli eval --model $SHIP runs/realdev_more --decoder both --by engine
