@@ -11,7 +11,7 @@
 #                                       mean + 1/4 of that run; from that, two runs of 1000 steps on the
 #                                       same speech (about 50 minutes each on 2 cores), and 3/4 of it +
 #                                       1/4 of the mean of those two; from that, 600 steps with
-#                                       accented voices and single words (37 minutes), and the mean
+#                                       accented voices and single words (36 minutes), and the mean
 #                                       of the two ships
 # Multi-GPU: prefix the fit step with  torchrun --nproc_per_node=N -m subtitler.train.cli fit ...
 set -euo pipefail
@@ -153,7 +153,7 @@ done
 $PY -m subtitler.train.cli average runs/T4/final.pt runs/T5/final.pt --out runs/soup45.pt
 $PY -m subtitler.train.cli average runs/avgT2q.pt runs/soup45.pt --out runs/avgS.pt
 $PY -m subtitler.train.cli average runs/avgT2q.pt runs/avgS.pt --out runs/avgSq.pt
-# Twenty-first session, the shipped weights: one run of 600 steps from that default (about 37
+# Twenty-first session, the shipped weights: one run of 600 steps from that default (about 36
 # minutes on 2 cores) on the thirteenth session's mix plus Kokoro's accented voices (0.5 h, twice)
 # and single content words said alone (0.15 h, six times); the mean of the default and the run ships.
 $PY -m subtitler.train.cli synth --out runs/accent --engines kokoro-accent --hours 0.5 --valid-minutes 2 \

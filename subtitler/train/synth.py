@@ -168,7 +168,7 @@ def common_words(sentences: Iterable[str], n: int = COMMON_WORDS) -> frozenset[s
 
 def content_word(sentence: str, common: frozenset[str], rng: random.Random) -> str:
     """One word of a normalised sentence that is not among the pool's most frequent words, as a
-    noun or a name is said alone ("tomato", "bicycle"); a sentence of common words only gives one
+    noun or a name is said alone ("lantern", "harbour"); a sentence of common words only gives one
     of them."""
     words = sentence.split()
     return rng.choice([w for w in words if w not in common] or words)
