@@ -91,6 +91,32 @@ def test_word_share_says_one_content_word_of_the_sentence(cfg):
     assert len({j.text for j in jobs}) > 3
 
 
+
+def test_number_share_says_numbers_as_the_normaliser_reads_them(cfg):
+    import dataclasses
+    import random
+
+    from subtitler.train.synth import number_phrase
+    from subtitler.train.voices import Voice
+
+    number_words = set("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+                       "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
+                       "eighty ninety hundred thousand and oh o'clock".split())
+    rng = random.Random(0)
+    phrases = [number_phrase(rng) for _ in range(400)]
+    assert all(p and set(p.split()) <= number_words for p in phrases)
+    assert any(" oh " in p for p in phrases) and "six o'clock" in phrases  # clock times ("seven oh five")
+    assert any(len(p.split()) >= 5 and "hundred" not in p and "thousand" not in p for p in phrases)  # digits
+    assert len(set(phrases)) > 300
+    assert [number_phrase(random.Random(5)) for _ in range(3)] == [number_phrase(random.Random(5))] * 3
+    voices = [Voice("espeak-ng", "en-us", "GPL-3.0")]
+    planner = Planner(dataclasses.replace(cfg, number_share=0.5), "train", voices)
+    jobs = [planner.job("espeak-ng", k) for k in range(60)]
+    sentences = {"hello there my friend", "the cat sat on the mat"}
+    numbers = [j for j in jobs if j.text not in sentences]
+    assert 15 < len(numbers) < 45 and all(set(j.text.split()) <= number_words for j in numbers)
+    assert all(j.request.text == j.text for j in jobs)  # spoken as written
+
 @needs_espeak
 def test_run_writes_manifest_and_resumes(cfg):
     added = run(cfg)

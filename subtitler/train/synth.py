@@ -28,6 +28,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from subtitler.train.text import normalize
 from subtitler.train.voices import KOKORO_BLENDS, Request, Voice, kokoro_blends, list_voices, synthesize
 
 FAST_ENGINES = ("espeak-ng", "flite", "festival", "pico", "rhvoice", "mbrola")
@@ -56,6 +57,7 @@ class SynthConfig:
     seed: int = 0  # fixes voice, rate, pitch and sentence of every utterance index
     short_share: float = 0.0  # share of utterances that say only 1-3 words of their sentence
     word_share: float = 0.0  # share of utterances that say one content word of their sentence
+    number_share: float = 0.0  # share of utterances that say a number alone (digits, a count, a year, a time)
     mix_speakers: int = KOKORO_BLENDS  # kokoro-mix: use the first N mixed speakers (cycle 7: 48, cycle 9: 144)
 
 
@@ -136,6 +138,8 @@ class Planner:
             norm = spoken = short_span(norm, rng)
         elif u < self.cfg.short_share + self.cfg.word_share:
             norm = spoken = content_word(norm, self.common, rng)
+        elif u < self.cfg.short_share + self.cfg.word_share + self.cfg.number_share:
+            norm = spoken = number_phrase(rng)
         path = self.cfg.out_dir / "wav" / self.split / engine / f"{k // 1000:04d}" / f"{k:07d}.wav"
         req = Request(voice, spoken, rng.uniform(*self.cfg.rate_range), rng.uniform(*self.cfg.pitch_range), path)
         return Job(req, norm, self.split)
@@ -172,6 +176,22 @@ def content_word(sentence: str, common: frozenset[str], rng: random.Random) -> s
     of them."""
     words = sentence.split()
     return rng.choice([w for w in words if w not in common] or words)
+
+
+def number_phrase(rng: random.Random) -> str:
+    """A number said alone, written as digits and spoken as the normaliser reads it: digits one
+    by one (a phone number, a code: "two nine three four zero"), a count ("seventeen", "three
+    hundred and five"), a year ("nineteen eighty four") or a clock time ("seven oh five")."""
+    kind = rng.choice(("digits", "count", "year", "time"))
+    if kind == "digits":
+        written = " ".join(str(rng.randrange(10)) for _ in range(rng.randint(2, 7)))
+    elif kind == "count":
+        written = str(rng.randrange(rng.choice((20, 100, 1000, 100_000))))
+    elif kind == "year":
+        written = str(rng.randint(1900, 2039))
+    else:
+        written = f"{rng.randint(1, 12)}:{rng.choice((0, 0, 15, 30, 45, rng.randrange(60))):02d}"
+    return normalize(written)
 
 
 def _work(batch: list[Job]) -> list[Utterance]:
@@ -298,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--word-share", type=float, default=0.0,
                    help="share of utterances that say one content word of their sentence, one not "
                         f"among the pool's {COMMON_WORDS} most frequent words (a noun or a name said alone)")
+    p.add_argument("--number-share", type=float, default=0.0,
+                   help="share of utterances that say a number alone: digits one by one, a count, "
+                        "a year or a clock time (drawn at random, not from the sentence)")
     p.add_argument("--mix-speakers", type=int, default=KOKORO_BLENDS, metavar="N",
                    help=f"kokoro-mix: speak with the first N mixed speakers (default all {KOKORO_BLENDS}; "
                         "48 made the cycle-7 corpus, 144 cycle 9's)")
@@ -309,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cfg = SynthConfig(a.out, a.text, a.hours, a.valid_minutes, a.test_minutes,
                       tuple(e for e in a.engines.split(",") if e), a.jobs, seed=a.seed,
-                      short_share=a.short_share, word_share=a.word_share, mix_speakers=a.mix_speakers)
+                      short_share=a.short_share, word_share=a.word_share, number_share=a.number_share,
+                      mix_speakers=a.mix_speakers)
     print(summary(cfg, run(cfg)), flush=True)
     return 0
 
