@@ -12,7 +12,8 @@
 #                                       same speech (about 50 minutes each on 2 cores), and 3/4 of it +
 #                                       1/4 of the mean of those two; from that, 600 steps with
 #                                       accented voices and single words (36 minutes), and the mean
-#                                       of the two ships
+#                                       of the two; from that mean, 600 steps more with numbers said
+#                                       alone (30 minutes), and the mean of those two ships
 # Multi-GPU: prefix the fit step with  torchrun --nproc_per_node=N -m subtitler.train.cli fit ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -167,7 +168,18 @@ $PY -m subtitler.train.cli fit --train $K10 runs/s10/kokoro_mix/manifest.jsonl $
     --model-layers 3 --model-lookahead 2 --lr 3e-4 --warmup 50 --steps 600 --eval-every 300 \
     --workers 1 --seed 7
 $PY -m subtitler.train.cli average runs/avgSq.pt runs/T14/final.pt --out runs/avgH14.pt
-SHIP=runs/avgH14.pt
+# Twenty-second session, the shipped weights: from that mean, T14's command with numbers said
+# alone (0.15 h, three times) added (about 30 minutes on 2 cores); the mean of the two ships.
+$PY -m subtitler.train.cli synth --out runs/s10/numbers --engines kokoro,kokoro-mix,kokoro-accent,espeak-ng,rhvoice,pico,flite \
+    --number-share 1 --hours 0.15 --valid-minutes 0.3 --test-minutes 0 --jobs 2 --seed 17
+N=runs/s10/numbers/manifest.jsonl
+$PY -m subtitler.train.cli fit --train $K10 runs/s10/kokoro_mix/manifest.jsonl $C10 $S10 $S10 \
+    runs/talkies/manifest.jsonl runs/bass/manifest.jsonl $S10 $S10 $S10 $S10 $TS $TS $A $A \
+    $W $W $W $W $W $W $N $N $N --valid $K10 $C10 --out runs/T17 --init runs/avgH14.pt --model-hidden 512 \
+    --model-layers 3 --model-lookahead 2 --lr 3e-4 --warmup 50 --steps 600 --eval-every 300 \
+    --workers 1 --seed 10
+$PY -m subtitler.train.cli average runs/avgH14.pt runs/T17/final.pt --out runs/avgH17.pt
+SHIP=runs/avgH17.pt
 $PY -m subtitler.train.cli eval --model $SHIP runs/realdev/manifest.jsonl --decoder both --by engine
 $PY -m subtitler.train.cli eval --model $SHIP runs/realdev_ivr --decoder both
 $PY -m subtitler.train.cli eval --model $SHIP runs/realdev_more --decoder both --by engine
