@@ -171,7 +171,7 @@ $PY -m subtitler.train.cli average runs/avgSq.pt runs/T14/final.pt --out runs/av
 # Twenty-second session, the shipped weights: from that mean, T14's command with numbers said
 # alone (0.15 h, three times) added (about 30 minutes on 2 cores); the mean of the two ships.
 $PY -m subtitler.train.cli synth --out runs/s10/numbers --engines kokoro,kokoro-mix,kokoro-accent,espeak-ng,rhvoice,pico,flite \
-    --number-share 1 --hours 0.15 --valid-minutes 0.3 --test-minutes 0 --jobs 2 --seed 17
+    --number-share 1 --hours 0.15 --valid-minutes 0.3 --test-minutes 0 --jobs 1 --seed 17  # 1 job, as run
 N=runs/s10/numbers/manifest.jsonl
 $PY -m subtitler.train.cli fit --train $K10 runs/s10/kokoro_mix/manifest.jsonl $C10 $S10 $S10 \
     runs/talkies/manifest.jsonl runs/bass/manifest.jsonl $S10 $S10 $S10 $S10 $TS $TS $A $A \
