@@ -91,7 +91,6 @@ def test_word_share_says_one_content_word_of_the_sentence(cfg):
     assert len({j.text for j in jobs}) > 3
 
 
-
 def test_number_share_says_numbers_as_the_normaliser_reads_them(cfg):
     import dataclasses
     import random
@@ -116,6 +115,7 @@ def test_number_share_says_numbers_as_the_normaliser_reads_them(cfg):
     numbers = [j for j in jobs if j.text not in sentences]
     assert 15 < len(numbers) < 45 and all(set(j.text.split()) <= number_words for j in numbers)
     assert all(j.request.text == j.text for j in jobs)  # spoken as written
+
 
 @needs_espeak
 def test_run_writes_manifest_and_resumes(cfg):

