@@ -149,6 +149,7 @@ def test_games_pool_speaks_the_game_text_and_keeps_the_lm_text(games, tmp_path, 
     # the language model reads the same text either way, minus the excluded line
     default_lm = (tmp_path / "default" / "lm_text.txt").read_text().splitlines()
     games_lm = (tmp_path / "games" / "lm_text.txt").read_text().splitlines()
+    assert "i have been waiting for you all day" in default_lm  # a train line, so only the exclusion drops it
     assert games_lm == [t for t in default_lm if t != "i have been waiting for you all day"]
     with pytest.raises(ValueError):
         ts.build_sentence_pool(tmp_path / "x", pool_from="wiki")

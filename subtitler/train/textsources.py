@@ -304,8 +304,9 @@ def tts_friendly(raw: str) -> bool:
     return not (_CODE_CHARS.search(raw) or _ACRONYM.search(raw.replace("I ", "i ")) or _LABEL.search(raw))
 
 
-def _speakable_length(norm: str, cfg: PoolConfig) -> bool:
-    return cfg.min_words <= norm.count(" ") + 1 <= cfg.max_words
+def _pool_worthy(sent: Sentence, norm: str, cfg: PoolConfig) -> bool:
+    """Whether a sentence may become a TTS sentence: its length in words, and text a TTS engine says as written."""
+    return cfg.min_words <= norm.count(" ") + 1 <= cfg.max_words and tts_friendly(sent.text)
 
 
 def build_sentence_pool(out_dir: str | Path, cfg: PoolConfig = PoolConfig(), extras: tuple[str, ...] = (),
@@ -329,14 +330,12 @@ def build_sentence_pool(out_dir: str | Path, cfg: PoolConfig = PoolConfig(), ext
         split = split_of(norm, cfg.valid_pct, cfg.test_pct)
         if split == "train":
             lm_lines.append(norm)
-        if pool_from == "default" and sent.source != "wordnet-gloss" and _speakable_length(norm, cfg) \
-                and tts_friendly(sent.text):
+        if pool_from == "default" and sent.source != "wordnet-gloss" and _pool_worthy(sent, norm, cfg):
             pool[split].setdefault(norm, speakable(sent.text))
     if pool_from == "games":
         for sent in game_sentences():
             norm = normalize(sent.text)
-            if _speakable_length(norm, cfg) and tts_friendly(sent.text) \
-                    and not (exclude and _word_runs(norm) & exclude):
+            if _pool_worthy(sent, norm, cfg) and not (exclude and _word_runs(norm) & exclude):
                 pool[split_of(norm, cfg.valid_pct, cfg.test_pct)].setdefault(norm, speakable(sent.text))
     seen: set[str] = set()  # game text repeats itself (item variants, shared dialogue)
     for sent in lm_only_sentences(extras):
@@ -362,8 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lm-extra", nargs="*", default=[], choices=LM_EXTRAS,
                         help="more language-model-only text (sotu: State of the Union addresses)")
     parser.add_argument("--exclude-refs", nargs="*", default=[], metavar="CORPUS",
-                        help=f"drop language-model-only lines sharing {EXCLUDE_WORDS} consecutive words "
-                             "with a transcript of these manifests (the real development sets)")
+                        help=f"drop language-model-only lines (and --pool games sentences) sharing "
+                             f"{EXCLUDE_WORDS} consecutive words with a transcript of these corpora "
+                             "(the real development sets)")
     parser.add_argument("--pool", choices=POOLS, default="default",
                         help="TTS sentences from the default sources or from the games' dialogue and "
                              "descriptions (for a conversational corpus; the LM text is the same)")
