@@ -117,6 +117,38 @@ def test_number_share_says_numbers_as_the_normaliser_reads_them(cfg):
     assert all(j.request.text == j.text for j in jobs)  # spoken as written
 
 
+
+def test_letter_share_spells_letters_by_name_and_transcribes_them_as_letters(cfg):
+    import dataclasses
+    import random
+
+    from subtitler.train.synth import LETTER_NAMES, letter_phrase
+    from subtitler.train.voices import Voice
+
+    rng = random.Random(0)
+    pairs = [letter_phrase(rng) for _ in range(400)]
+    for text, spoken in pairs:
+        letters = text.split()
+        assert 1 <= len(letters) <= 5 and all(len(c) == 1 and c.isalpha() for c in letters)
+        names = [n.strip() for n in spoken.split(",")] if "," in spoken else None
+        if names:  # spelled with pauses: one name per letter
+            assert names == [LETTER_NAMES[c] for c in letters]
+        else:
+            assert spoken == " ".join(LETTER_NAMES[c] for c in letters)
+    lengths = [len(t.split()) for t, _ in pairs]
+    assert 150 < lengths.count(1) < 250 and max(lengths) == 5
+    assert {c for t, _ in pairs for c in t.split()} == set("abcdefghijklmnopqrstuvwxyz")
+    assert any("," in s for t, s in pairs if " " in t) and any("," not in s for t, s in pairs if " " in t)
+    assert letter_phrase(random.Random(3)) == letter_phrase(random.Random(3))
+    voices = [Voice("espeak-ng", "en-us", "GPL-3.0")]
+    planner = Planner(dataclasses.replace(cfg, letter_share=0.5), "train", voices)
+    jobs = [planner.job("espeak-ng", k) for k in range(60)]
+    sentences = {"hello there my friend", "the cat sat on the mat"}
+    spelled = [j for j in jobs if j.text not in sentences]
+    assert 15 < len(spelled) < 45
+    assert all(j.request.text.replace(",", "").split() != j.text.split() for j in spelled)  # names, not letters
+    assert all(j.request.text == j.text for j in jobs if j.text in sentences)
+
 @needs_espeak
 def test_run_writes_manifest_and_resumes(cfg):
     added = run(cfg)

@@ -39,6 +39,11 @@ ENGINE_WEIGHTS = {"espeak-ng": 3.0, "rhvoice": 2.5, "festival": 1.5, "flite": 1.
 BATCH = {"festival": 40, "piper": 8, "hibari": 8}  # utterances per task; default below
 DEFAULT_BATCH = 20
 COMMON_WORDS = 100  # --word-share: a content word is not among the pool's this many most frequent words
+# --letter-share: each letter as the engines are given it, since a bare "A" is also the article and
+# the engines' text front ends read bare letters each their own way; the transcript keeps the letter.
+LETTER_NAMES = dict(zip("abcdefghijklmnopqrstuvwxyz", (
+    "ay", "bee", "see", "dee", "ee", "ef", "gee", "aitch", "eye", "jay", "kay", "el", "em", "en", "oh",
+    "pee", "cue", "are", "ess", "tee", "you", "vee", "double you", "ex", "why", "zee")))
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class SynthConfig:
     short_share: float = 0.0  # share of utterances that say only 1-3 words of their sentence
     word_share: float = 0.0  # share of utterances that say one content word of their sentence
     number_share: float = 0.0  # share of utterances that say a number alone (digits, a count, a year, a time)
+    letter_share: float = 0.0  # share of utterances that spell 1-5 letters ("q", "m i s d n")
     mix_speakers: int = KOKORO_BLENDS  # kokoro-mix: use the first N mixed speakers (cycle 7: 48, cycle 9: 144)
 
 
@@ -140,6 +146,8 @@ class Planner:
             norm = spoken = content_word(norm, self.common, rng)
         elif u < self.cfg.short_share + self.cfg.word_share + self.cfg.number_share:
             norm = spoken = number_phrase(rng)
+        elif u < self.cfg.short_share + self.cfg.word_share + self.cfg.number_share + self.cfg.letter_share:
+            norm, spoken = letter_phrase(rng)
         path = self.cfg.out_dir / "wav" / self.split / engine / f"{k // 1000:04d}" / f"{k:07d}.wav"
         req = Request(voice, spoken, rng.uniform(*self.cfg.rate_range), rng.uniform(*self.cfg.pitch_range), path)
         return Job(req, norm, self.split)
@@ -192,6 +200,14 @@ def number_phrase(rng: random.Random) -> str:
     else:
         written = f"{rng.randint(1, 12)}:{rng.choice((0, 0, 15, 30, 45, rng.randrange(60))):02d}"
     return normalize(written)
+
+
+def letter_phrase(rng: random.Random) -> tuple[str, str]:
+    """Letters spelled alone, as a code, a name or a menu key is spelled: one letter half of the
+    time, else 2-5, said with or without pauses. Returns (transcript, text for the engine):
+    ("m i s d n", "em, eye, ess, dee, en")."""
+    letters = [rng.choice(tuple(LETTER_NAMES)) for _ in range(1 if rng.random() < 0.5 else rng.randint(2, 5))]
+    return " ".join(letters), rng.choice((", ", " ")).join(LETTER_NAMES[c] for c in letters)
 
 
 def _work(batch: list[Job]) -> list[Utterance]:
@@ -321,6 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--number-share", type=float, default=0.0,
                    help="share of utterances that say a number alone: digits one by one, a count, "
                         "a year or a clock time (drawn at random, not from the sentence)")
+    p.add_argument("--letter-share", type=float, default=0.0,
+                   help="share of utterances that spell 1-5 letters alone (\"q\", \"m i s d n\"; drawn at "
+                        "random, spoken as letter names, transcribed as letters)")
     p.add_argument("--mix-speakers", type=int, default=KOKORO_BLENDS, metavar="N",
                    help=f"kokoro-mix: speak with the first N mixed speakers (default all {KOKORO_BLENDS}; "
                         "48 made the cycle-7 corpus, 144 cycle 9's)")
@@ -333,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = SynthConfig(a.out, a.text, a.hours, a.valid_minutes, a.test_minutes,
                       tuple(e for e in a.engines.split(",") if e), a.jobs, seed=a.seed,
                       short_share=a.short_share, word_share=a.word_share, number_share=a.number_share,
-                      mix_speakers=a.mix_speakers)
+                      letter_share=a.letter_share, mix_speakers=a.mix_speakers)
     print(summary(cfg, run(cfg)), flush=True)
     return 0
 
