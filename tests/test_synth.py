@@ -117,7 +117,6 @@ def test_number_share_says_numbers_as_the_normaliser_reads_them(cfg):
     assert all(j.request.text == j.text for j in jobs)  # spoken as written
 
 
-
 def test_letter_share_spells_letters_by_name_and_transcribes_them_as_letters(cfg):
     import dataclasses
     import random

@@ -39,6 +39,9 @@ ENGINE_WEIGHTS = {"espeak-ng": 3.0, "rhvoice": 2.5, "festival": 1.5, "flite": 1.
 BATCH = {"festival": 40, "piper": 8, "hibari": 8}  # utterances per task; default below
 DEFAULT_BATCH = 20
 COMMON_WORDS = 100  # --word-share: a content word is not among the pool's this many most frequent words
+# SynthConfig's <kind>_share fields, in the order their shares stack in Planner.job (fixed: a corpus
+# is reproduced from its seed only if the order of the random draws stays the same).
+UTTERANCE_KINDS = ("short", "word", "number", "letter")
 # --letter-share: each letter as the engines are given it, since a bare "A" is also the article and
 # the engines' text front ends read bare letters each their own way; the transcript keeps the letter.
 LETTER_NAMES = dict(zip("abcdefghijklmnopqrstuvwxyz", (
@@ -139,18 +142,27 @@ class Planner:
         voice = rng.choice(self.voices[engine])
         offset = zlib.crc32(engine.encode()) % len(self.sentences)
         norm, spoken = self.sentences[(offset + k) % len(self.sentences)]
-        u = rng.random()
-        if u < self.cfg.short_share:
-            norm = spoken = short_span(norm, rng)
-        elif u < self.cfg.short_share + self.cfg.word_share:
-            norm = spoken = content_word(norm, self.common, rng)
-        elif u < self.cfg.short_share + self.cfg.word_share + self.cfg.number_share:
-            norm = spoken = number_phrase(rng)
-        elif u < self.cfg.short_share + self.cfg.word_share + self.cfg.number_share + self.cfg.letter_share:
-            norm, spoken = letter_phrase(rng)
+        u, edge = rng.random(), 0.0
+        for kind in UTTERANCE_KINDS:  # the shares stack in this order; the rest says the sentence
+            edge += getattr(self.cfg, f"{kind}_share")
+            if u < edge:
+                norm, spoken = self._utterance(kind, norm, rng)
+                break
         path = self.cfg.out_dir / "wav" / self.split / engine / f"{k // 1000:04d}" / f"{k:07d}.wav"
         req = Request(voice, spoken, rng.uniform(*self.cfg.rate_range), rng.uniform(*self.cfg.pitch_range), path)
         return Job(req, norm, self.split)
+
+    def _utterance(self, kind: str, sentence: str, rng: random.Random) -> tuple[str, str]:
+        """(transcript, text for the engine) of one short utterance of ``kind`` (``UTTERANCE_KINDS``)."""
+        if kind == "letter":
+            return letter_phrase(rng)
+        if kind == "number":
+            said = number_phrase(rng)
+        elif kind == "word":
+            said = content_word(sentence, self.common, rng)
+        else:
+            said = short_span(sentence, rng)
+        return said, said  # spoken as written
 
     def batches(self, n_jobs: int) -> Iterator[list[Job]]:
         """About ``n_jobs`` new jobs, shared by engine weight, in per-engine batches."""
