@@ -92,6 +92,8 @@ def _add_decoding_options(p: argparse.ArgumentParser) -> None:
     _add_vocabulary_options(g)
     g.add_argument("--lm-weight", type=float, metavar="X", help="language model weight (default: tuned)")
     g.add_argument("--word-score", type=float, metavar="Y", help="bonus per word (default: tuned)")
+    g.add_argument("--blank-penalty", type=float, metavar="Z",
+                   help="subtracted from the blank's log-probability in the beam search (default: tuned)")
     g.add_argument("--beam", type=int, metavar="N", help="hypotheses kept per frame (default: tuned)")
     _add_adapt_option(g)
 
@@ -202,7 +204,7 @@ def _recognizer(args):
     choices = {}
     if hasattr(args, "decoder"):
         choices = dict(mode=args.decoder, words=args.words, glossary=args.glossary, lm_weight=args.lm_weight,
-                       word_score=args.word_score, beam_size=args.beam)
+                       word_score=args.word_score, blank_penalty=args.blank_penalty, beam_size=args.beam)
     return open_recognizer(args.model, threads=args.threads, int8=getattr(args, "int8", False), adapt=adapt,
                            **choices)
 

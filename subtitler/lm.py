@@ -70,6 +70,7 @@ class BeamConfig:
     beam_threshold: float = 30.0  # drop hypotheses this far (natural log) below the best
     lm_weight: float = 1.0  # weight of the LM's log10 probability
     word_score: float = -1.0  # score added per word (negative: the model over-splits words)
+    blank_penalty: float = 0.0  # subtracted from the blank's log-probability before the search
     unk_score: float = -math.inf  # score of a word outside the lexicon; -inf forbids them
     hotwords: tuple[str, ...] = ()  # user vocabulary: added to the lexicon and boosted
     hotword_boost: float = 4.0  # bonus per hotword, in the units of word_score
@@ -181,7 +182,11 @@ class BeamStream:
             raise ValueError(f"frame {first_frame} does not follow frame {self._start + len(self._frames) - 1}")
         if not self.is_open:
             self._keep_from(first_frame - PREROLL_FRAMES)
-        self._frames = torch.cat([self._frames, log_probs.detach().float().cpu()])
+        frames = log_probs.detach().float().cpu()
+        if self.search.config.blank_penalty:
+            frames = frames.clone()
+            frames[:, 0] -= self.search.config.blank_penalty
+        self._frames = torch.cat([self._frames, frames])
 
     def open(self, frame: int) -> None:
         """Begin a segment whose first greedy character is at ``frame`` (already added)."""

@@ -92,6 +92,30 @@ def test_lexicon_forbids_unknown_words(files):
     assert texts(search(files, lm_weight=1.0).decode(posteriors("t h e _ z a t ."))) == "the"
 
 
+FAINT_CAT = posteriors("t h e _ c40 a40 t40 .")  # "cat" under a blank of 0.6 on each frame
+
+
+def test_blank_penalty_lets_faint_characters_through(files):
+    assert texts(search(files, lm_weight=0.0).decode(FAINT_CAT)) == "the"
+    words = search(files, lm_weight=0.0, blank_penalty=1.5).decode(FAINT_CAT)
+    assert texts(words) == "the cat"
+    assert words[1].probs == pytest.approx((0.4, 0.4, 0.4), abs=1e-3)  # characters' posteriors untouched
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_blank_penalty_chunked_equals_whole(files, seed):
+    frames, rng = torch.cat([FAINT_CAT, THE_BAT]), random.Random(seed)
+    whole = search(files, lm_weight=0.0, blank_penalty=1.5)
+    stream, at = whole.new_stream(), 0
+    while at < len(frames):
+        n = rng.randint(1, 4)
+        stream.add(frames[at:at + n], at)
+        if at == 0:
+            stream.open(0)
+        at += n
+    assert texts(stream.close()) == texts(whole.decode(frames))
+
+
 def test_hotword_boost_changes_the_output(files):
     assert texts(search(files, lm_weight=1.0, hotwords=("bat",)).decode(THE_BAT)) == "the bat"
     zat = posteriors("t h e _ z a t .")
@@ -203,7 +227,8 @@ def test_cli_beam_options(model_file, speech_wav, tmp_path, capsys):
     words = tmp_path / "words.txt"
     words.write_text("Subtitler  # the app\nflashlight\n")
     args = ["transcribe", "-q", "--model", str(model_file), "--threads", "1", str(speech_wav), "-o", "-",
-            "--format", "txt", "--decoder", "beam", "--beam", "4", "--lm-weight", "0.5", "--word-score", "1"]
+            "--format", "txt", "--decoder", "beam", "--beam", "4", "--lm-weight", "0.5", "--word-score", "1",
+            "--blank-penalty", "0.5"]
     assert main([*args, "--words", str(words)]) == 0
     assert main([*args, "--words", str(tmp_path / "missing.txt")]) == 1
     assert "cannot read word list" in capsys.readouterr().err

@@ -118,6 +118,8 @@ def _add_eval(sub) -> None:
     p.add_argument("--lexicon", type=Path, help="word list for --decoder beam (default: the shipped one)")
     p.add_argument("--lm-weight", type=float, help="beam: language model weight (default: tuned)")
     p.add_argument("--word-score", type=float, help="beam: bonus per word (default: tuned)")
+    p.add_argument("--blank-penalty", type=float,
+                   help="beam: subtracted from the blank's log-probability (default: tuned)")
     p.add_argument("--beam", type=int, help="beam: hypotheses kept per frame (default: tuned)")
     p.add_argument("--int8", action="store_true", help="run the GRU on int8 weights, as 'subtitler --int8' does")
     p.add_argument("--adapt", type=int, default=0, metavar="STEPS",

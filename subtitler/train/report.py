@@ -28,6 +28,7 @@ def beam_config(args):
     from ..lm import BeamConfig
 
     given = {"lm_weight": args.lm_weight, "word_score": args.word_score, "beam_size": args.beam,
+             "blank_penalty": args.blank_penalty,
              "lm": args.lm, "lexicon": args.lexicon}
     return dataclasses.replace(BeamConfig(), **{k: v for k, v in given.items() if v is not None})
 

@@ -1,12 +1,13 @@
-"""Tune the beam search's LM weight and word score on a validation split.
+"""Tune the beam search's LM weight, word score and blank penalty on a validation split.
 
 The acoustic model runs once per utterance (log-probabilities are cached), then
-every (lm_weight, word_score) pair decodes the whole split; the table is sorted
-by WER. Tune on the synthetic valid split only, never on realdev or test::
+every (lm_weight, word_score, blank_penalty) setting decodes the whole split and
+the best by WER is printed. Tune on the synthetic valid split only, never on
+realdev or test::
 
     python -m subtitler.train.tunelm --model runs/default/model.pt \\
         --corpus runs/corpus/manifest.jsonl --split valid \\
-        --lm-weights 0.4 0.6 0.8 1.0 --word-scores -1 0 1 2
+        --lm-weights 0.4 0.6 0.8 1.0 --word-scores -1 0 1 2 --blank-penalties 0 1
 """
 from __future__ import annotations
 
@@ -53,17 +54,18 @@ def score(refs: list[str], hyps: list[str]) -> tuple[float, float]:
     return wer, cer
 
 
-def sweep(bundle, refs, log_probs, base: BeamConfig, weights, scores) -> list[tuple]:
-    """(lm_weight, word_score, WER, CER, decode seconds) for every pair."""
+def sweep(bundle, refs, log_probs, base: BeamConfig, weights, scores, penalties=(0.0,)) -> list[tuple]:
+    """(lm_weight, word_score, blank_penalty, WER, CER, decode seconds) for every setting."""
     rows = []
-    for weight, bonus in itertools.product(weights, scores):
-        search = BeamSearch(bundle.vocab, dataclasses.replace(base, lm_weight=weight, word_score=bonus))
+    for weight, bonus, penalty in itertools.product(weights, scores, penalties):
+        search = BeamSearch(bundle.vocab, dataclasses.replace(base, lm_weight=weight, word_score=bonus,
+                                                              blank_penalty=penalty))
         start = time.perf_counter()
         hyps = [" ".join(w.text for w in search.decode(lp)) for lp in log_probs]
         seconds = time.perf_counter() - start
-        rows.append((weight, bonus, *score(refs, hyps), seconds))
-        print(f"lm_weight {weight:5.2f} word_score {bonus:5.2f}  WER {rows[-1][2]:6.2%}  CER {rows[-1][3]:6.2%}"
-              f"  decode {seconds:6.1f} s", flush=True)
+        rows.append((weight, bonus, penalty, *score(refs, hyps), seconds))
+        print(f"lm_weight {weight:5.2f} word_score {bonus:5.2f} blank_penalty {penalty:5.2f}  "
+              f"WER {rows[-1][3]:6.2%}  CER {rows[-1][4]:6.2%}  decode {seconds:6.1f} s", flush=True)
     return rows
 
 
@@ -79,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--beam", type=int, default=BeamConfig.beam_size, help="hypotheses kept per frame")
     p.add_argument("--lm-weights", type=float, nargs="+", default=[0.4, 0.6, 0.8, 1.0])
     p.add_argument("--word-scores", type=float, nargs="+", default=[-1.0, 0.0, 1.0, 2.0])
+    p.add_argument("--blank-penalties", type=float, nargs="+", default=[BeamConfig.blank_penalty],
+                   help="blank penalties to try (default: the tuned one only)")
     p.add_argument("--cache", type=Path, default=Path("runs/lmtune"), help="log-probability cache folder")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for the model")
     args = p.parse_args(argv)
@@ -99,10 +103,10 @@ def main(argv: list[str] | None = None) -> int:
           f"CER {score(refs, greedy)[1]:.2%}", flush=True)
     base = dataclasses.replace(BeamConfig(), beam_size=args.beam,
                                **{k: v for k, v in (("lm", args.lm), ("lexicon", args.lexicon)) if v})
-    rows = sweep(bundle, refs, log_probs, base, args.lm_weights, args.word_scores)
-    best = min(rows, key=lambda r: (r[2], r[3]))
-    print(f"best: lm_weight {best[0]} word_score {best[1]}: WER {best[2]:.2%} CER {best[3]:.2%} "
-          f"(decode RTF {best[4] / audio_s:.3f})")
+    rows = sweep(bundle, refs, log_probs, base, args.lm_weights, args.word_scores, args.blank_penalties)
+    best = min(rows, key=lambda r: (r[3], r[4]))
+    print(f"best: lm_weight {best[0]} word_score {best[1]} blank_penalty {best[2]}: WER {best[3]:.2%} "
+          f"CER {best[4]:.2%} (decode RTF {best[5] / audio_s:.3f})")
     return 0
 
 
