@@ -45,7 +45,7 @@ def files(tmp_path_factory):
 
 def search(files, **options) -> BeamSearch:
     lm, lexicon = files
-    return BeamSearch(VOCAB, BeamConfig(lm=lm, lexicon=lexicon, **{"word_score": 0.0, **options}))
+    return BeamSearch(VOCAB, BeamConfig(lm=lm, lexicon=lexicon, **{"word_score": 0.0, "blank_penalty": 0.0, **options}))
 
 
 def posteriors(spec: str, noise_seed: int | None = None) -> torch.Tensor:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ..checkpoint import load_checkpoint, save_checkpoint
+from ..lm import BeamSearch
 from ..results import Final
 from ..stream import Recognizer
 from .data import load_wave
@@ -35,10 +36,11 @@ def speech_edges_ms(samples: np.ndarray, rate: int = 16_000) -> tuple[int, int]:
     return int(loud[0] * 10), int((loud[-1] + 1) * 10)
 
 
-def measure(bundle, utts, seed: int = 0) -> list[tuple[int, int]]:
-    """(start error, end error) in ms per utterance whose words were recognised."""
+def measure(bundle, utts, seed: int = 0, decoder=None) -> list[tuple[int, int]]:
+    """(start error, end error) in ms per utterance whose words were recognised; ``decoder``: a
+    :class:`~subtitler.lm.BeamSearch` whose words are timed (None: the greedy path's)."""
     rng, out = random.Random(seed), []
-    recognizer = Recognizer(bundle)
+    recognizer = Recognizer(bundle, decoder=decoder)
     for u in utts:
         audio = load_wave(u.path).numpy()
         pad = np.zeros(int(rng.uniform(0.3, 1.0) * 16_000), np.float32)
@@ -67,17 +69,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", type=Path, required=True)
     p.add_argument("--limit", type=int, default=200, help="utterances to measure")
     p.add_argument("--write", action="store_true", help="store the offset in the checkpoint")
+    p.add_argument("--decoder", choices=("greedy", "beam"), default="greedy",
+                   help="whose word times to measure: the greedy path (default) or the beam search with "
+                        "its default settings")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     utts = [u for c in args.corpora for u in load_corpus(c) if u.split == "valid"]
     utts = random.Random(0).sample(utts, min(args.limit, len(utts)))
     bundle = load_checkpoint(args.model)
+    decoder = BeamSearch(bundle.vocab) if args.decoder == "beam" else None
     bundle.meta["time_offset_ms"] = 0
-    before = measure(bundle, utts)
+    before = measure(bundle, utts, decoder=decoder)
     print("uncalibrated:", summarise(before))
     offset = -round(statistics.median([e for pair in before for e in pair]))
     bundle.meta["time_offset_ms"] = offset
-    print(f"offset {offset:+d} ms ->", summarise(measure(bundle, utts)))
+    print(f"offset {offset:+d} ms ->", summarise(measure(bundle, utts, decoder=decoder)))
     if args.write:
         save_checkpoint(args.model, bundle)
         print(f"wrote time_offset_ms={offset} to {args.model}")
