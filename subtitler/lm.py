@@ -68,7 +68,7 @@ class BeamConfig:
     beam_size: int = 128  # hypotheses kept after each frame
     beam_size_token: int = 16  # most likely tokens tried per frame
     beam_threshold: float = 30.0  # drop hypotheses this far (natural log) below the best
-    lm_weight: float = 1.2  # weight of the LM's log10 probability
+    lm_weight: float = 1.5  # weight of the LM's log10 probability
     word_score: float = -1.0  # score added per word (negative: the model over-splits words)
     blank_penalty: float = 1.5  # subtracted from the blank's log-probability before the search: lets
     # through characters that the unsure model (real voices) leaves under the blank
