@@ -102,6 +102,18 @@ def test_blank_penalty_lets_faint_characters_through(files):
     assert words[1].probs == pytest.approx((0.4, 0.4, 0.4), abs=1e-3)  # characters' posteriors untouched
 
 
+def test_tunelm_sweeps_the_blank_penalty(files, capsys):
+    from types import SimpleNamespace
+
+    from subtitler.train.tunelm import sweep
+
+    lm, lexicon = files
+    base = BeamConfig(lm=lm, lexicon=lexicon, word_score=0.0)
+    rows = sweep(SimpleNamespace(vocab=VOCAB), ["the cat"], [FAINT_CAT], base, [0.0], [0.0], [0.0, 1.5])
+    assert [(r[2], r[3]) for r in rows] == [(0.0, 0.5), (1.5, 0.0)]  # (penalty, WER): "the", then "the cat"
+    assert "blank_penalty  1.50" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_blank_penalty_chunked_equals_whole(files, seed):
     frames, rng = torch.cat([FAINT_CAT, THE_BAT]), random.Random(seed)
