@@ -54,10 +54,11 @@ def score(refs: list[str], hyps: list[str]) -> tuple[float, float]:
     return wer, cer
 
 
-def sweep(bundle, refs, log_probs, base: BeamConfig, weights, scores, penalties=(0.0,)) -> list[tuple]:
-    """(lm_weight, word_score, blank_penalty, WER, CER, decode seconds) for every setting."""
+def sweep(bundle, refs, log_probs, base: BeamConfig, weights, scores, penalties=None) -> list[tuple]:
+    """(lm_weight, word_score, blank_penalty, WER, CER, decode seconds) for every setting
+    (``penalties`` None: ``base``'s blank penalty only)."""
     rows = []
-    for weight, bonus, penalty in itertools.product(weights, scores, penalties):
+    for weight, bonus, penalty in itertools.product(weights, scores, penalties or (base.blank_penalty,)):
         search = BeamSearch(bundle.vocab, dataclasses.replace(base, lm_weight=weight, word_score=bonus,
                                                               blank_penalty=penalty))
         start = time.perf_counter()
