@@ -126,10 +126,11 @@ class SettingsDialog(QDialog):
         form.addRow("Your words", self._file("words", "Your words: names and jargon, separated by spaces or lines"))
         form.addRow("Glossary", self._file("glossary", "Glossary: one rule per line, 'spoken words -> Written form'"))
         form.addRow(self._check("int8", "Lighter model (int8 weights: less CPU, same accuracy)"))
-        adapt = self._check("adapt", "Second pass: adapt each line to the voice (more accurate, more CPU)")
-        adapt.setToolTip("Decodes each finished line again after fitting the input to the voice: fewer wrong "
-                         "words on real voices, for many times the CPU. A finished line stays dimmed until its "
-                         "second pass is done.")
+        adapt = self._check("adapt", "Second pass: adapt each line to the voice (helps without the language "
+                                      "model; more CPU)")
+        adapt.setToolTip("Decodes each finished line again after fitting the input to the voice, for many times "
+                         "the CPU: fewer wrong words on real voices without the language model, more with it. "
+                         "A finished line stays dimmed until its second pass is done.")
         form.addRow(adapt)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
