@@ -142,8 +142,9 @@ def accuracy(label: str, system: str, threads: int, sets: list[str], limit: int 
     peak = peak_rss_mb()
     from subtitler.train.evaluate import error_rates  # (CER, WER)
 
-    rates = {name: error_rates(refs[name], texts[name]) for name in sets}
-    wer, cer = {n: r[1] for n, r in rates.items()}, {n: r[0] for n, r in rates.items()}
+    wer, cer = {}, {}
+    for name in sets:
+        cer[name], wer[name] = error_rates(refs[name], texts[name])
     return AccuracyRun(label, threads, wer, cer, audio_s, compute_s, peak, texts)
 
 

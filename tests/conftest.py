@@ -89,6 +89,22 @@ def write_wav(path: Path, samples: np.ndarray, rate: int = 16_000, channels: int
     return path
 
 
+def letters_search(lexicon: Path):
+    """A beam search without LM over ``lexicon`` (:func:`letters_lexicon`), needs flashlight-text."""
+    from subtitler.lm import BeamConfig, BeamSearch
+
+    return BeamSearch(Vocab(), BeamConfig(lm=None, lexicon=lexicon, beam_size=8, lm_weight=0.0))
+
+
+@pytest.fixture(scope="session")
+def letters_lexicon(tmp_path_factory) -> Path:
+    """Every one- and two-letter word, so that a random model's output is mostly words."""
+    path = tmp_path_factory.mktemp("letters") / "lexicon.txt"
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    path.write_text("\n".join([*letters, *(a + b for a in letters for b in letters)]) + "\n")
+    return path
+
+
 @pytest.fixture(scope="session")
 def bundle() -> Bundle:
     return tiny_bundle()

@@ -6,7 +6,7 @@ import pytest
 
 from subtitler.train.calibrate import measure, speech_edges_ms
 
-from conftest import speechlike, tiny_bundle, write_wav
+from conftest import letters_search, speechlike, tiny_bundle, write_wav
 
 
 def test_speech_edges_are_the_first_and_last_loud_frames():
@@ -16,17 +16,11 @@ def test_speech_edges_are_the_first_and_last_loud_frames():
     assert speech_edges_ms(samples) == (500, 1500)
 
 
-def test_measure_times_the_beam_search_words_when_given_one(tmp_path):
+def test_measure_times_the_beam_search_words_when_given_one(tmp_path, letters_lexicon):
     pytest.importorskip("flashlight.lib.text.decoder", reason="flashlight-text not installed")
-    from subtitler.lm import BeamConfig, BeamSearch
-
-    lexicon = tmp_path / "lexicon.txt"
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    lexicon.write_text("\n".join([*letters, *(a + b for a in letters for b in letters)]) + "\n")
     utts = [SimpleNamespace(path=str(write_wav(tmp_path / f"{i}.wav", speechlike(3.0, i)))) for i in range(4)]
     bundle = tiny_bundle()
     greedy = measure(bundle, utts)
-    search = BeamSearch(bundle.vocab, BeamConfig(lm=None, lexicon=lexicon, beam_size=8, lm_weight=0.0))
-    beam = measure(bundle, utts, decoder=search)
+    beam = measure(bundle, utts, decoder=letters_search(letters_lexicon))
     assert len(greedy) == len(beam) == 4
     assert beam != greedy  # the beam's words, not the greedy path's, are timed

@@ -19,7 +19,7 @@ from subtitler.results import Final, Partial  # noqa: E402
 from subtitler.stream import Recognizer  # noqa: E402
 from subtitler.vocab import Vocab  # noqa: E402
 
-from conftest import MatrixModel, speechlike, tiny_bundle  # noqa: E402
+from conftest import MatrixModel, letters_search, speechlike, tiny_bundle  # noqa: E402
 
 VOCAB = Vocab()
 UNIGRAMS = {"the": -0.5, "cat": -1.0, "bat": -3.0, "sat": -1.5, "on": -1.0, "mat": -2.0}
@@ -207,18 +207,9 @@ def test_glossary_rewrites_beam_output(files):
     assert [w.text for w in finals[0].words] == ["The Cat"]
 
 
-@pytest.fixture(scope="module")
-def letters_lexicon(tmp_path_factory):
-    """Every one- and two-letter word, so that a random model's output is mostly words."""
-    path = tmp_path_factory.mktemp("letters") / "lexicon.txt"
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    path.write_text("\n".join([*letters, *(a + b for a in letters for b in letters)]) + "\n")
-    return path
-
-
 @pytest.mark.parametrize("seed", range(3))
 def test_recognizer_streamed_equals_whole_with_beam(letters_lexicon, seed):
-    decoder = BeamSearch(VOCAB, BeamConfig(lm=None, lexicon=letters_lexicon, beam_size=8, lm_weight=0.0))
+    decoder = letters_search(letters_lexicon)
     rec = Recognizer(tiny_bundle(), decoder=decoder)
     samples = speechlike(8.0, seed)
     whole = [e.segment for e in run(rec, samples) if isinstance(e, Final)]
@@ -249,7 +240,7 @@ def test_cli_beam_options(model_file, speech_wav, tmp_path, capsys):
 def test_second_pass_with_beam_keeps_stream_times(letters_lexicon):
     from subtitler.adapt import AdaptConfig, InputAdapter
 
-    decoder = BeamSearch(VOCAB, BeamConfig(lm=None, lexicon=letters_lexicon, beam_size=8, lm_weight=0.0))
+    decoder = letters_search(letters_lexicon)
     bundle, endpoint = tiny_bundle(), EndpointConfig(trailing_blank_ms=200)
     samples = speechlike(10.0, 1)
     plain = [e.segment for e in run(Recognizer(bundle, endpoint, decoder=decoder), samples) if isinstance(e, Final)]
