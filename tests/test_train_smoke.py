@@ -42,6 +42,44 @@ def test_loss_falls_and_checkpoint_loads(tmp_path):
     rec.finish(stream)
 
 
+def test_frame_entropy_counts_real_frames_only():
+    import math
+
+    import torch
+
+    from subtitler.train.train import frame_entropy
+
+    uniform = torch.full((1, 3, 4), math.log(1 / 4))  # log 4 nats a frame
+    sure = torch.log(torch.tensor([1.0 - 3e-6, 1e-6, 1e-6, 1e-6])).expand(1, 3, 4)  # about 0
+    batch = torch.cat([uniform, sure])
+    assert abs(float(frame_entropy(batch, torch.tensor([3, 3]))) - math.log(4) / 2) < 1e-3
+    # the padding after each utterance's length is ignored: 2 uniform frames and 1 sure one
+    assert abs(float(frame_entropy(batch, torch.tensor([2, 1]))) - 2 * math.log(4) / 3) < 1e-3
+
+
+def test_confidence_penalty_lowers_the_training_loss_by_the_entropy(tmp_path):
+    import torch
+
+    from subtitler.train.train import frame_entropy
+
+    base = dict(train=(str(tiny_corpus(tmp_path)),), out=str(tmp_path / "run"), workers=0, augment=False,
+                spec_freq_mask=0, spec_time_mask=0, model=ModelConfig(conv_channels=16, hidden=16, layers=1, lookahead=0))
+    plain, penalised = Trainer(TrainConfig(**base)), Trainer(TrainConfig(entropy=0.5, **base))
+    penalised.model.load_state_dict(plain.model.state_dict())
+    batch = next(iter(plain.data.loader(epoch=0, rank=0, world=1)))
+    feats, lens = batch[0], batch[1]
+    with torch.no_grad():
+        log_probs, _ = plain.model(plain.normalise(feats))
+        entropy = frame_entropy(log_probs, plain.model.output_lengths(lens))
+        for t in (plain, penalised):
+            t.net.train()
+        assert float(entropy) > 0.1
+        assert abs(float(penalised.loss(batch)) - (float(plain.loss(batch)) - 0.5 * float(entropy))) < 1e-4
+        for t in (plain, penalised):
+            t.net.eval()  # validation scores the CTC loss alone
+        assert abs(float(penalised.loss(batch)) - float(plain.loss(batch))) < 1e-5
+
+
 def test_vtlp_warps_the_chosen_share_of_a_batch(tmp_path):
     import torch
 

@@ -61,6 +61,7 @@ class TrainConfig:
     minutes: float = 0.0  # > 0: stop after this many minutes of training; the LR cycle then follows the clock
     ema: float = 0.0  # > 0: also keep an exponential moving average of the weights (this decay per step), OUT/ema.pt
     train_only: str = ""  # comma-separated parameter name prefixes (e.g. "conv1,conv2,norm"): only these train
+    entropy: float = 0.0  # > 0: confidence penalty: the training loss subtracts this x the outputs' mean frame entropy
 
 
 def cosine_lr(step: int, cfg: TrainConfig, elapsed: float = 0.0) -> float:
@@ -188,7 +189,10 @@ class Trainer:
             x = self._spec_augment(x, feat_lens)
         log_probs, _ = self.net(x)
         out_lens = self.model.output_lengths(feat_lens)
-        return self.ctc(log_probs.transpose(0, 1).float(), targets, out_lens, target_lens)
+        loss = self.ctc(log_probs.transpose(0, 1).float(), targets, out_lens, target_lens)
+        if self.net.training and self.cfg.entropy > 0:
+            loss = loss - self.cfg.entropy * frame_entropy(log_probs.float(), out_lens)
+        return loss
 
     def _vtlp(self, feats: torch.Tensor) -> torch.Tensor:
         """Warp the formants of a random ``cfg.vtlp`` share of the batch (raw log-mel, B x T x F)."""
@@ -298,6 +302,17 @@ class Trainer:
             with open(self.out / "train.log", "a") as f:
                 f.write(line + "\n")
             print(line, file=sys.stderr, flush=True)
+
+
+def frame_entropy(log_probs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Mean entropy (nats) of the output distributions over the real frames of a (B, T, V) batch.
+
+    Subtracted from the CTC loss it is a confidence penalty (Pereyra et al. 2017; for CTC, Liu et al.
+    2018): a model rewarded for spreading some mass is less sure of its blanks.
+    """
+    real = torch.arange(log_probs.shape[1], device=log_probs.device)[None, :] < lengths.to(log_probs.device)[:, None]
+    per_frame = -(log_probs.exp() * log_probs).sum(-1)
+    return (per_frame * real).sum() / real.sum().clamp(min=1)
 
 
 def longer_lookahead(state: dict, lookahead: int) -> dict:
