@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import MediaError, SubtitlerError
@@ -26,11 +28,8 @@ def transcribe_all(recognizer: Recognizer, inputs: list[Path], output: str | Non
     failed = 0
     for source in inputs:
         try:
-            target = output_path(source, output, fmt)
-            if target is not None and target.resolve() == source.resolve():
-                raise MediaError(f"{source}: output would overwrite the input; choose another -o or --format")
-            transcript = _transcribe_one(recognizer, source, progress)
-            _write(transcript, target, fmt)
+            with _progress_bar(source, progress) as update:
+                subtitle_file(recognizer, source, output, fmt, update)
         except SubtitlerError as exc:
             print(f"subtitler: error: {exc}", file=sys.stderr)
             failed += 1
@@ -40,23 +39,37 @@ def transcribe_all(recognizer: Recognizer, inputs: list[Path], output: str | Non
     return 1 if failed else 0
 
 
-def _transcribe_one(recognizer: Recognizer, source: Path, progress: bool) -> Transcript:
+def subtitle_file(recognizer: Recognizer, source: Path, output: str | None, fmt: str,
+                  on_progress: Callable[[float, float | None], None] | None = None) -> Path | None:
+    """Transcribe ``source`` and write it as ``fmt`` where :func:`output_path` says; returns that path.
+
+    ``on_progress(seconds, total)`` follows the audio consumed (``total`` None when the container does
+    not declare a duration); an exception it raises stops the work before anything is written.
+    """
     from .audio_io import probe_duration
 
-    total = probe_duration(source)
-    show = progress and sys.stderr.isatty()
-    with _progress_bar(source, total, show) as bar:
-        def update(seconds: float) -> None:
-            bar.update(seconds - bar.n)
-        return transcribe_file(recognizer, source, update)
+    target = output_path(source, output, fmt)
+    if target is not None and target.resolve() == source.resolve():
+        raise MediaError(f"{source}: output would overwrite the input; choose another -o or --format")
+    total = probe_duration(source) if on_progress else None
+    transcript = transcribe_file(recognizer, source, on_progress and (lambda seconds: on_progress(seconds, total)))
+    _write(transcript, target, fmt)
+    return target
 
 
-def _progress_bar(source: Path, total: float | None, show: bool):
+@contextmanager
+def _progress_bar(source: Path, show: bool):
+    """A terminal progress bar for one file (drawn only on a terminal); yields its update function."""
     from tqdm import tqdm
 
-    return tqdm(total=round(total, 1) if total else None, desc=source.name, unit="s audio",
-                disable=not show, leave=False, bar_format="{desc}: {percentage:3.0f}%|{bar}| "
-                "{n:.0f}/{total:.0f} s [{elapsed}<{remaining}, {rate_fmt}]")
+    with tqdm(desc=source.name, unit="s audio", disable=not (show and sys.stderr.isatty()), leave=False,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}, "
+              "{rate_fmt}]") as bar:
+        def update(seconds: float, total: float | None) -> None:
+            if total and bar.total is None:
+                bar.total = round(total, 1)
+            bar.update(seconds - bar.n)
+        yield update
 
 
 def _write(transcript: Transcript, target: Path | None, fmt: str) -> None:

@@ -284,3 +284,103 @@ def test_settings_dialog_file_rows(app, tmp_path):
     glossary = [e for e in edits if e.toolTip().startswith("Glossary")][0]
     glossary.setText(str(tmp_path / "g.txt"))
     assert dialog.settings.glossary == str(tmp_path / "g.txt")
+
+
+def test_subtitle_files_from_the_app(controller, app, tmp_path, speech_wav, monkeypatch):
+    import shutil
+
+    from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+    from subtitler.batch import subtitle_file
+    from subtitler.live import load_recognizer
+
+    talk = shutil.copy(speech_wav, tmp_path / "talk.wav")
+    broken = tmp_path / "broken.mp3"
+    broken.write_bytes(b"not audio at all" * 64)
+    asked, shown = [], []
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a: (asked.append(a[3][a[4]]), ("WebVTT (.vtt)", True))[1])
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(("warning", a[2])))
+    monkeypatch.setattr(QMessageBox, "information", lambda *a: shown.append(("information", a[2])))
+    job = controller.subtitle_files([str(talk), str(broken)])
+    assert asked == ["SubRip (.srt)"]  # the saved format (the default) is offered first
+    assert controller.subtitle_files([str(talk)]) is None and "already" in shown.pop()[1]  # one job at a time
+    assert job.wait(120)
+    for _ in range(200):  # the finished signal crosses from the worker thread
+        app.processEvents()
+        if controller.file_job is None:
+            break
+    assert controller.file_job is None and controller.file_progress is None
+    written = (tmp_path / "talk.vtt").read_text()
+    assert written.startswith("WEBVTT")
+    # the same text as `subtitler transcribe --format vtt` (one code path, the live recognition settings)
+    subtitle_file(load_recognizer(controller.options, live=False), talk, str(tmp_path / "cli.vtt"), "vtt")
+    assert written == (tmp_path / "cli.vtt").read_text()
+    assert not (tmp_path / "broken.vtt").exists()
+    (kind, message), = shown
+    assert kind == "warning" and f"Wrote {tmp_path / 'talk.vtt'}" in message and "broken.mp3" in message
+    assert load_settings(open_store(tmp_path / "settings.ini")).file_format == "vtt"
+
+
+def test_the_file_formats_offered_are_the_subtitle_writers():
+    from subtitler.gui.settings import FILE_FORMATS
+    from subtitler.subtitles import FORMATS
+
+    assert FILE_FORMATS == FORMATS
+    assert OverlaySettings(file_format="doc").clamped().file_format == "srt"
+
+
+def test_cancelled_subtitle_files_leave_nothing_half_written(app, tmp_path, bundle, speech_wav):
+    import shutil
+
+    from subtitler.gui.files import CANCELLED, FileJob, summary
+    from subtitler.stream import Recognizer
+
+    first, second = (shutil.copy(speech_wav, tmp_path / f"{n}.wav") for n in ("first", "second"))
+    (tmp_path / "first.srt").write_text("an older subtitle\n")
+    job = FileJob(lambda: Recognizer(bundle), [first, second], "srt")
+    seen = []
+
+    def progress(index, name, share):  # run() works in this thread: direct connection
+        seen.append((index, name, share))
+        if share > 0.2:
+            job.cancel()
+
+    job.progress.connect(progress)
+    results = job.run()
+    assert [r.error for r in results] == [CANCELLED, CANCELLED] and all(r.target is None for r in results)
+    assert seen[0] == (0, "first.wav", 0.0) and all(i == 0 for i, _, _ in seen)  # the second never started
+    assert (tmp_path / "first.srt").read_text() == "an older subtitle\n" and not (tmp_path / "second.srt").exists()
+    assert summary(results) == (False, "Cancelled: 2 file(s) not written.")
+
+
+def test_a_recogniser_that_cannot_load_fails_every_file(app, tmp_path):
+    from subtitler.errors import SubtitlerError
+    from subtitler.gui.files import FileJob
+
+    def broken():
+        raise SubtitlerError("no model here")
+
+    got = []
+    job = FileJob(broken, [tmp_path / "a.wav", tmp_path / "b.wav"], "srt")
+    job.finished.connect(got.append)
+    results = job.run()
+    assert got == [results] and [r.error for r in results] == ["no model here"] * 2
+
+
+def test_only_local_files_are_taken_from_a_drop(app, tmp_path, controller, monkeypatch):
+    from PySide6.QtCore import QMimeData, QUrl
+
+    from subtitler.gui.overlay import dropped_files
+
+    media = tmp_path / "clip.mp4"
+    media.write_bytes(b"x")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(media)), QUrl.fromLocalFile(str(tmp_path)), QUrl("https://example.org/a.mp3")])
+    assert dropped_files(mime) == [str(media)]
+    assert dropped_files(QMimeData()) == []
+    from PySide6.QtWidgets import QInputDialog
+
+    asked = []  # a drop asks for the format of one file's subtitles; the user cancels: no job
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a: (asked.append(a[2]), ("", False))[1])
+    controller.overlay.files_dropped.emit([str(media)])
+    assert asked == ["Subtitles for 1 file(s), written next to each, as:"] and controller.file_job is None

@@ -43,7 +43,8 @@ def test_importing_the_app_loads_neither():
 
 
 def test_the_overlay_knows_nothing_about_models():
-    """Only app.py (the wiring) may reach outside gui/; the widgets just render text."""
+    """Only app.py (the wiring) and files.py (its file worker) may reach outside gui/; the widgets
+    just render text."""
     for name in ("overlay.py", "rollup.py", "settings.py", "tray.py"):
         outside = {m for m in imported_modules(PACKAGE / "gui" / name) if m.startswith(("..", "subtitler"))}
         assert not outside, f"gui/{name} imports {outside}"

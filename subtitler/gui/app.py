@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QIcon, QKeySequence, QShortcut
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox, QProgressDialog
 
 from ..engine import DeviceError, Engine, Overflow, Status, Stopped, drain
 from ..errors import SubtitlerError
@@ -28,8 +28,10 @@ from ..paths import ICON, asset_path
 from ..results import Final, Partial
 from ..session import export_session
 from ..sources import QUEUE_BLOCKS, FileSource, MicrophoneSource, input_devices
+from .files import MEDIA_FILTER, FileJob, FileResult, summary
 from .overlay import CaptionOverlay, HistoryWindow
-from .settings import OverlaySettings, SettingsDialog, load_settings, open_store, save_settings
+from .settings import (FILE_FORMATS, FORMAT_CHOICES, OverlaySettings, SettingsDialog, load_settings, open_store,
+                       save_settings)
 from .tray import CLICK_THROUGH_SHORTCUT, Tray
 
 PUMP_MS = 50  # ms between drains of the engine's queue: well under a caption's reading time
@@ -120,6 +122,8 @@ class Controller(QObject):
         self.overlay = CaptionOverlay(self.settings)
         self.history = HistoryWindow()
         self.pump = EventPump(self.engine.events, self)
+        self.file_job: FileJob | None = None  # "Subtitle files..." at work
+        self.file_progress: QProgressDialog | None = None
         self._connect()
         file_choice = (self.source_key, f"File: {options.input.name}") if options.input else None
         self.tray.set_sources(source_choices(file_choice), self.source_key)
@@ -150,6 +154,8 @@ class Controller(QObject):
         t.click_through_toggled.connect(self._on_click_through)
         t.history_requested.connect(self.history.show)
         t.export_requested.connect(self._on_export)
+        t.files_requested.connect(self._on_files_requested)
+        o.files_dropped.connect(self.subtitle_files)
         t.settings_requested.connect(self._on_settings)
         t.quit_requested.connect(QApplication.quit)
         o.menu_requested.connect(lambda pos: t.menu.popup(pos))
@@ -171,6 +177,9 @@ class Controller(QObject):
 
     def shutdown(self) -> None:
         self.pump.timer.stop()
+        if self.file_job is not None:  # nothing half-written is left: outputs are written atomically
+            self.file_job.cancel()
+            self.file_job.wait(5.0)
         finish_session(self.engine, self.options)
         self._save()
 
@@ -248,6 +257,54 @@ class Controller(QObject):
             export_session(self.engine.session.path, path)
         except (SubtitlerError, OSError) as exc:
             QMessageBox.warning(None, "Subtitler", f"Could not export the session: {exc}")
+
+    def _on_files_requested(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(None, "Subtitle files", "", MEDIA_FILTER)
+        if paths:
+            self.subtitle_files(paths)
+
+    def subtitle_files(self, paths: list[str]) -> FileJob | None:
+        """Ask for a format, then write a subtitle file next to each of ``paths`` on a worker thread,
+        with the recognition settings of the live captions; a progress dialog can cancel it."""
+        if self.file_job is not None:
+            QMessageBox.information(None, "Subtitler", "Subtitle files are already being made; "
+                                    "wait for them or cancel them first.")
+            return None
+        labels = [label for _, label in FORMAT_CHOICES]
+        current = FILE_FORMATS.index(self.settings.file_format)
+        label, ok = QInputDialog.getItem(None, "Subtitle files", f"Subtitles for {len(paths)} file(s), "
+                                         "written next to each, as:", labels, current, False)
+        if not ok:
+            return None
+        fmt = FORMAT_CHOICES[labels.index(label)][0]
+        self._update(file_format=fmt)
+        options, count = self.options, len(paths)
+        job = FileJob(lambda: load_recognizer(options, live=False), [Path(p) for p in paths], fmt, self)
+        dialog = QProgressDialog("Loading the model...", "Cancel", 0, 1000 * count)
+        dialog.setWindowTitle("Subtitler: subtitle files")
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(job.cancel)
+
+        def progress(index: int, name: str, share: float) -> None:
+            known = share >= 0
+            dialog.setLabelText(f"{name} ({index + 1} of {count}){'' if known else ', length unknown'}")
+            dialog.setValue(int(1000 * (index + (share if known else 0.0))))
+
+        job.progress.connect(progress)
+        job.finished.connect(self._on_files_done)
+        self.file_job, self.file_progress = job, dialog
+        dialog.show()
+        job.start()
+        return job
+
+    def _on_files_done(self, results: list[FileResult]) -> None:
+        if self.file_progress is not None:
+            self.file_progress.close()
+        self.file_job = self.file_progress = None
+        ok, text = summary(results)
+        (QMessageBox.information if ok else QMessageBox.warning)(None, "Subtitler", text)
 
     def _update(self, **change) -> None:
         self.settings = dataclasses.replace(self.settings, **change)

@@ -13,6 +13,8 @@ What Qt can and cannot do here:
   restored. Dragging (``startSystemMove``) and resizing (``QSizeGrip``) are honoured, and
   click-through (``Qt.WindowTransparentForInput``, an empty input region) works on the common
   compositors. ``QT_QPA_PLATFORM=xcb`` runs the overlay under XWayland with the X11 behaviour.
+- **Dropping** audio or video files on the overlay asks for subtitle files of them
+  (``files_dropped``; the app does the work).
 - **Click-through** takes all mouse and keyboard input away from the overlay, so it is turned
   off from the tray menu or with the application shortcut (see ``app.py``). Qt has no
   system-wide hotkeys; those would need per-platform code.
@@ -39,6 +41,7 @@ class CaptionOverlay(QWidget):
 
     geometry_changed = Signal(QRect)  # after the user moved or resized the window
     menu_requested = Signal(QPoint)  # right click, at this global position
+    files_dropped = Signal(list)  # local file paths (str) dropped on the overlay
 
     def __init__(self, settings: OverlaySettings = OverlaySettings(), parent: QWidget | None = None):
         super().__init__(parent, FLAGS)
@@ -52,6 +55,7 @@ class CaptionOverlay(QWidget):
         self._drag_from: QPoint | None = None
         self._save_timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._save_timer.timeout.connect(lambda: self.geometry_changed.emit(self.geometry()))
+        self.setAcceptDrops(True)
         self.apply(settings)
 
     def apply(self, settings: OverlaySettings) -> None:
@@ -197,6 +201,24 @@ class CaptionOverlay(QWidget):
 
     def contextMenuEvent(self, event) -> None:
         self.menu_requested.emit(event.globalPos())
+
+    def dragEnterEvent(self, event) -> None:
+        if dropped_files(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        files = dropped_files(event.mimeData())
+        if files:
+            event.acceptProposedAction()
+            self.files_dropped.emit(files)
+
+
+def dropped_files(mime) -> list[str]:
+    """The local files (not folders, not web links) in a drag's data."""
+    from pathlib import Path
+
+    paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()] if mime.hasUrls() else []
+    return [p for p in paths if Path(p).is_file()]
 
 
 class HistoryWindow(QPlainTextEdit):

@@ -22,6 +22,10 @@ ORGANISATION = APPLICATION = "subtitler"
 DECODER_CHOICES = (("auto", "Language model (more words right)"), ("greedy", "No language model (least CPU)"),
                    ("beam", "Language model, required"))
 DECODERS = tuple(value for value, _ in DECODER_CHOICES)
+# "Subtitle files..." choices: (format, label), subtitler.subtitles.FORMATS in order
+FORMAT_CHOICES = (("srt", "SubRip (.srt)"), ("vtt", "WebVTT (.vtt)"), ("txt", "Plain text (.txt)"),
+                  ("json", "JSON with word times (.json)"))
+FILE_FORMATS = tuple(value for value, _ in FORMAT_CHOICES)
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class OverlaySettings:
     adapt: bool = False  # second pass with test-time adaptation of each line
     words: str = ""  # the user's word list file (names, jargon); "" = none
     glossary: str = ""  # rewrite rules file; "" = none
+    file_format: str = "srt"  # what "Subtitle files..." writes last time: srt, vtt, txt or json
 
     def clamped(self) -> OverlaySettings:
         """The same settings with every number in its valid range (and a known decoder)."""
@@ -55,7 +60,8 @@ class OverlaySettings:
             self, font_size=min(max(self.font_size, 6), 200), lines=min(max(self.lines, 1), 10),
             text_opacity=min(max(self.text_opacity, 0.0), 1.0), outline=min(max(self.outline, 0), 12),
             background_opacity=min(max(self.background_opacity, 0.0), 1.0), width=max(self.width, 120),
-            decoder=self.decoder if self.decoder in DECODERS else DECODERS[0])
+            decoder=self.decoder if self.decoder in DECODERS else DECODERS[0],
+            file_format=self.file_format if self.file_format in FILE_FORMATS else FILE_FORMATS[0])
 
 
 DEFAULTS = OverlaySettings()

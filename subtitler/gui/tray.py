@@ -13,13 +13,14 @@ CLICK_THROUGH_SHORTCUT = "Ctrl+Shift+C"
 
 
 class Tray(QObject):
-    """Menu: pause, source, click-through, history, export, settings, quit."""
+    """Menu: pause, source, click-through, history, export, subtitle files, settings, quit."""
 
     pause_toggled = Signal(bool)  # True = pause
     source_chosen = Signal(str)  # a key given to set_sources
     click_through_toggled = Signal(bool)
     history_requested = Signal()
     export_requested = Signal()
+    files_requested = Signal()
     settings_requested = Signal()
     quit_requested = Signal()
 
@@ -35,6 +36,7 @@ class Tray(QObject):
         self.menu.addSeparator()
         self._action("Show history", self.history_requested)
         self._action("Export session...", self.export_requested)
+        self._action("Subtitle files...", self.files_requested)
         self._action("Settings...", self.settings_requested)
         self.menu.addSeparator()
         self._action("Quit", self.quit_requested)
