@@ -170,6 +170,9 @@ def _add_live(sub) -> None:
     source.add_argument("--input", metavar="FILE", type=Path,
                         help="replay an audio/video file in real time, as if it were a microphone")
     p.add_argument("--no-gui", action="store_true", help="print captions in the terminal instead")
+    p.add_argument("--subtitle-files", nargs="*", metavar="FILE", type=Path, default=[],
+                   help="overlay only: on start, make subtitle files of these audio/video files, as its "
+                        "'Subtitle files...' menu does (the desktop's 'Open with Subtitler')")
     p.add_argument("--export", metavar="OUT", type=Path,
                    help="when the run ends, write the session to OUT (.srt, .vtt, .txt or .json)")
     p.add_argument("--model", metavar="PATH", type=Path, help="model checkpoint (default: the bundled model)")
@@ -246,6 +249,10 @@ def _run_live(args) -> int:
         probe_duration(args.input)  # an unreadable file is a one-line MediaError now, not a retry loop
     options = live_options(args)
     if args.no_gui:
+        if args.subtitle_files:
+            print("subtitler: error: --subtitle-files needs the overlay; without it use "
+                  "'subtitler transcribe FILE...'", file=sys.stderr)
+            return EXIT_USAGE
         return run_in_terminal(options.with_recognition())
     try:
         from .gui.app import run
@@ -253,7 +260,7 @@ def _run_live(args) -> int:
         print(f"subtitler: error: the overlay needs PySide6 (pip install 'subtitler[gui]'), or use --no-gui "
               f"({exc})", file=sys.stderr)
         return EXIT_FAILED
-    return run(options)
+    return run(options, files=[str(f) for f in args.subtitle_files])
 
 
 def live_options(args):

@@ -210,3 +210,26 @@ def test_live_takes_words_and_glossary():
 
     options = live_options(build_parser().parse_args(["live", "--words", "w.txt", "--glossary", "g.txt"]))
     assert options.recognition.words == Path("w.txt") and options.recognition.glossary == Path("g.txt")
+
+
+def test_subtitle_files_on_the_command_line_go_to_the_overlay(speech_wav, monkeypatch, capsys):
+    import shlex
+
+    from subtitler.paths import asset_path
+
+    pytest.importorskip("PySide6.QtWidgets", reason="PySide6 (the 'gui' extra) or its system libraries are missing")
+    from subtitler.gui import app
+
+    got = []
+    monkeypatch.setattr(app, "run", lambda options, files: got.append(files) or 0)
+    assert main(["live", "--subtitle-files", str(speech_wav), "b.mp4"]) == 0
+    assert got == [[str(speech_wav), "b.mp4"]]
+    assert main(["live", "--no-gui", "--subtitle-files", str(speech_wav)]) == 2
+    assert "subtitler transcribe" in capsys.readouterr().err
+    # the desktop entry's "Open with": %F is one or more files, or nothing at all
+    exec_line = next(line for line in asset_path("subtitler.desktop").read_text().splitlines() if line.startswith("Exec="))
+    command = shlex.split(exec_line.removeprefix("Exec="))
+    assert command[0] == "subtitler-gui" and command[-1] == "%F"
+    for files in ([], [str(speech_wav)]):
+        got.clear()
+        assert main(["live", *command[1:-1], *files]) == 0 and got == [files]

@@ -384,3 +384,15 @@ def test_only_local_files_are_taken_from_a_drop(app, tmp_path, controller, monke
     monkeypatch.setattr(QInputDialog, "getItem", lambda *a: (asked.append(a[2]), ("", False))[1])
     controller.overlay.files_dropped.emit([str(media)])
     assert asked == ["Subtitles for 1 file(s), written next to each, as:"] and controller.file_job is None
+
+
+def test_run_asks_for_subtitle_files_once_the_overlay_is_up(app, tmp_path, model_file, speech_wav, monkeypatch):
+    from subtitler.gui import app as gui_app
+
+    asked = []
+    monkeypatch.setattr(Controller, "subtitle_files", lambda self, paths: asked.append(paths))
+    monkeypatch.setattr(QApplication, "exec", lambda self: (QApplication.processEvents(), 0)[1])
+    monkeypatch.setattr(gui_app.signal, "signal", lambda *a: None)  # keep pytest's Ctrl-C
+    options = LiveOptions(input=speech_wav, model=model_file, session_dir=tmp_path)
+    assert gui_app.run(options, store=open_store(tmp_path / "settings.ini"), files=["a.mp4", "b.wav"]) == 0
+    assert asked == [["a.mp4", "b.wav"]]

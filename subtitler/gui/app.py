@@ -328,8 +328,9 @@ STYLE_FIELDS = ("font_family", "font_size", "text_color", "text_opacity", "backg
                 "background_opacity", "outline", "lines")
 
 
-def run(options: LiveOptions, store=None) -> int:
-    """Show the overlay and caption ``options``' source until Quit (or Ctrl-C in the terminal)."""
+def run(options: LiveOptions, store=None, files: list[str] | None = None) -> int:
+    """Show the overlay and caption ``options``' source until Quit (or Ctrl-C in the terminal);
+    ``files``: make subtitle files of these once it is up (``--subtitle-files``, the desktop's Open with)."""
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("Subtitler")
     app.setDesktopFileName("subtitler")
@@ -342,6 +343,8 @@ def run(options: LiveOptions, store=None) -> int:
         raise
     signal.signal(signal.SIGINT, lambda *_: app.quit())  # runs between pump ticks
     controller.start()
+    if files:
+        QTimer.singleShot(0, lambda: controller.subtitle_files(files))
     try:
         return app.exec()
     finally:
