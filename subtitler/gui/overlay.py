@@ -21,6 +21,8 @@ What Qt can and cannot do here:
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QPlainTextEdit, QSizeGrip, QWidget
@@ -215,8 +217,6 @@ class CaptionOverlay(QWidget):
 
 def dropped_files(mime) -> list[str]:
     """The local files (not folders, not web links) in a drag's data."""
-    from pathlib import Path
-
     paths = [url.toLocalFile() for url in mime.urls() if url.isLocalFile()] if mime.hasUrls() else []
     return [p for p in paths if Path(p).is_file()]
 

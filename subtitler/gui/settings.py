@@ -52,7 +52,7 @@ class OverlaySettings:
     adapt: bool = False  # second pass with test-time adaptation of each line
     words: str = ""  # the user's word list file (names, jargon); "" = none
     glossary: str = ""  # rewrite rules file; "" = none
-    file_format: str = "srt"  # what "Subtitle files..." writes last time: srt, vtt, txt or json
+    file_format: str = "srt"  # the format "Subtitle files..." wrote last time: srt, vtt, txt or json
 
     def clamped(self) -> OverlaySettings:
         """The same settings with every number in its valid range (and a known decoder)."""
