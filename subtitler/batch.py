@@ -51,8 +51,12 @@ def subtitle_file(recognizer: Recognizer, source: Path, output: str | None, fmt:
     target = output_path(source, output, fmt)
     if target is not None and target.resolve() == source.resolve():
         raise MediaError(f"{source}: output would overwrite the input; choose another -o or --format")
-    total = probe_duration(source) if on_progress else None
-    transcript = transcribe_file(recognizer, source, on_progress and (lambda seconds: on_progress(seconds, total)))
+    total = probe_duration(source) if on_progress is not None else None
+
+    def update(seconds: float) -> None:
+        on_progress(seconds, total)
+
+    transcript = transcribe_file(recognizer, source, update if on_progress is not None else None)
     _write(transcript, target, fmt)
     return target
 

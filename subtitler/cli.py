@@ -121,7 +121,8 @@ def _add_adapt_option(p, negatable: bool = False) -> None:
     p.add_argument("--adapt", action=argparse.BooleanOptionalAction if negatable else "store_true", default=None,
                    help="after each caption line ends, decode it again with the input adapted to the voice "
                         "(test-time adaptation), for many times the CPU time: fewer wrong words on real voices "
-                        "with --decoder greedy, more with the default beam search (see models/README.md)" + (" (default: off)" if negatable else ""))
+                        "with --decoder greedy, more with the default beam search (see models/README.md)"
+                        + (" (default: off)" if negatable else ""))
     p.add_argument("--adapt-steps", type=_steps, default=None, metavar="N",
                    help=f"gradient steps of --adapt per line (default {ADAPT_STEPS}); giving it turns --adapt on"
                         + (" unless --no-adapt is given" if negatable else ""))

@@ -227,7 +227,8 @@ def test_subtitle_files_on_the_command_line_go_to_the_overlay(speech_wav, monkey
     assert main(["live", "--no-gui", "--subtitle-files", str(speech_wav)]) == 2
     assert "subtitler transcribe" in capsys.readouterr().err
     # the desktop entry's "Open with": %F is one or more files, or nothing at all
-    exec_line = next(line for line in asset_path("subtitler.desktop").read_text().splitlines() if line.startswith("Exec="))
+    entry = asset_path("subtitler.desktop").read_text().splitlines()
+    exec_line = next(line for line in entry if line.startswith("Exec="))
     command = shlex.split(exec_line.removeprefix("Exec="))
     assert command[0] == "subtitler-gui" and command[-1] == "%F"
     for files in ([], [str(speech_wav)]):

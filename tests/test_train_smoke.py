@@ -63,7 +63,8 @@ def test_confidence_penalty_lowers_the_training_loss_by_the_entropy(tmp_path):
     from subtitler.train.train import frame_entropy
 
     base = dict(train=(str(tiny_corpus(tmp_path)),), out=str(tmp_path / "run"), workers=0, augment=False,
-                spec_freq_mask=0, spec_time_mask=0, model=ModelConfig(conv_channels=16, hidden=16, layers=1, lookahead=0))
+                spec_freq_mask=0, spec_time_mask=0,
+                model=ModelConfig(conv_channels=16, hidden=16, layers=1, lookahead=0))
     plain, penalised = Trainer(TrainConfig(**base)), Trainer(TrainConfig(entropy=0.5, **base))
     penalised.model.load_state_dict(plain.model.state_dict())
     batch = next(iter(plain.data.loader(epoch=0, rank=0, world=1)))
