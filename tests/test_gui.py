@@ -289,6 +289,7 @@ def test_settings_dialog_file_rows(app, tmp_path):
 def test_subtitle_files_from_the_app(controller, app, tmp_path, speech_wav, monkeypatch):
     import shutil
 
+    from PySide6.QtGui import QDesktopServices
     from PySide6.QtWidgets import QInputDialog, QMessageBox
 
     from subtitler.batch import subtitle_file
@@ -316,8 +317,17 @@ def test_subtitle_files_from_the_app(controller, app, tmp_path, speech_wav, monk
     subtitle_file(load_recognizer(controller.options, live=False), talk, str(tmp_path / "cli.vtt"), "vtt")
     assert written == (tmp_path / "cli.vtt").read_text()
     assert not (tmp_path / "broken.vtt").exists()
-    (kind, message), = shown
-    assert kind == "warning" and f"Wrote {tmp_path / 'talk.vtt'}" in message and "broken.mp3" in message
+    assert shown == []  # the summary is the job's own box, not a modal one
+    box = controller.file_summary
+    assert box.icon() == QMessageBox.Icon.Warning and box.isVisible()
+    assert f"Wrote {tmp_path / 'talk.vtt'}" in box.text() and "broken.mp3" in box.text()
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()))
+    folder, = [b for b in box.buttons() if b.text() == "Open folder"]
+    folder.click()  # the file manager at the subtitle file's folder
+    assert opened == [str(tmp_path)]
+    box.accept()
+    assert controller.file_summary is None
     assert load_settings(open_store(tmp_path / "settings.ini")).file_format == "vtt"
 
 
@@ -351,6 +361,17 @@ def test_cancelled_subtitle_files_leave_nothing_half_written(app, tmp_path, bund
     assert seen[0] == (0, "first.wav", 0.0) and all(i == 0 for i, _, _ in seen)  # the second never started
     assert (tmp_path / "first.srt").read_text() == "an older subtitle\n" and not (tmp_path / "second.srt").exists()
     assert summary(results) == (False, "Cancelled: 2 file(s) not written.")
+
+
+def test_open_folder_offers_each_folder_written_to_once(tmp_path):
+    from subtitler.gui.files import CANCELLED, FileResult, folders
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    results = [FileResult(a / "1.wav", a / "1.srt"), FileResult(b / "2.wav", None, "broken"),
+               FileResult(b / "3.wav", b / "3.srt"), FileResult(a / "4.wav", a / "4.srt"),
+               FileResult(a / "5.wav", None, CANCELLED)]
+    assert folders(results) == [a, b]
+    assert folders(results[1:2] + results[4:]) == []  # nothing written: no "Open folder"
 
 
 def test_a_recogniser_that_cannot_load_fails_every_file(app, tmp_path):

@@ -15,8 +15,8 @@ import signal
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QIcon, QKeySequence, QShortcut
+from PySide6.QtCore import QObject, QRect, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QMessageBox, QProgressDialog
 
 from ..engine import DeviceError, Engine, Overflow, Status, Stopped, drain
@@ -28,7 +28,7 @@ from ..paths import ICON, asset_path
 from ..results import Final, Partial
 from ..session import export_session
 from ..sources import QUEUE_BLOCKS, FileSource, MicrophoneSource, input_devices
-from .files import MEDIA_FILTER, FileJob, FileResult, summary
+from .files import MEDIA_FILTER, FileJob, FileResult, folders, summary
 from .overlay import CaptionOverlay, HistoryWindow
 from .settings import (FILE_FORMATS, FORMAT_CHOICES, OverlaySettings, SettingsDialog, load_settings, open_store,
                        save_settings)
@@ -98,6 +98,11 @@ def source_for(key: str, capacity: int = QUEUE_BLOCKS):
     return MicrophoneSource(capacity=capacity)
 
 
+def _open_folders(paths: list[Path]) -> None:
+    for path in paths:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
 class Controller(QObject):
     """Owns the engine, the windows and the settings, and connects them."""
 
@@ -124,6 +129,7 @@ class Controller(QObject):
         self.pump = EventPump(self.engine.events, self)
         self.file_job: FileJob | None = None  # "Subtitle files..." at work
         self.file_progress: QProgressDialog | None = None
+        self.file_summary: QMessageBox | None = None  # the last job's summary (with "Open folder")
         self._connect()
         file_choice = (self.source_key, f"File: {options.input.name}") if options.input else None
         self.tray.set_sources(source_choices(file_choice), self.source_key)
@@ -304,7 +310,15 @@ class Controller(QObject):
             self.file_progress.close()
         self.file_job = self.file_progress = None
         ok, text = summary(results)
-        (QMessageBox.information if ok else QMessageBox.warning)(None, "Subtitler", text)
+        box = QMessageBox(QMessageBox.Icon.Information if ok else QMessageBox.Icon.Warning, "Subtitler", text)
+        written = folders(results)
+        if written:  # the file manager at the new subtitle file(s)
+            box.addButton("Open folder", QMessageBox.ButtonRole.ActionRole).clicked.connect(
+                lambda: _open_folders(written))
+        box.addButton(QMessageBox.StandardButton.Ok)
+        box.finished.connect(lambda _: setattr(self, "file_summary", None))
+        self.file_summary = box
+        box.open()  # not modal to the app: captions keep coming
 
     def _update(self, **change) -> None:
         self.settings = dataclasses.replace(self.settings, **change)

@@ -105,3 +105,8 @@ def summary(results: list[FileResult]) -> tuple[bool, str]:
     if cancelled:
         lines.append(f"Cancelled: {cancelled} file(s) not written.")
     return not failed and not cancelled, "\n".join(lines)
+
+
+def folders(results: list[FileResult]) -> list[Path]:
+    """The folders the subtitle files were written to, each once, in order."""
+    return list(dict.fromkeys(r.target.parent for r in results if r.target is not None))
