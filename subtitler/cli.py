@@ -94,8 +94,7 @@ def _add_decoding_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--word-score", type=float, metavar="Y", help="bonus per word (default: tuned)")
     g.add_argument("--blank-penalty", type=float, metavar="Z",
                    help="subtracted from the blank's log-probability in the beam search (default: tuned)")
-    g.add_argument("--beam", type=int, metavar="N",
-                   help="hypotheses kept per frame (default 512: lm.FILES_BEAM_SIZE; live captions keep 128)")
+    g.add_argument("--beam", type=int, metavar="N", help="hypotheses kept per frame (default 512)")
     _add_adapt_option(g)
 
 
@@ -207,10 +206,9 @@ def _recognizer(args):
     steps = adapt_steps(args)  # transcribe and bench both have --adapt
     adapt = AdaptConfig(steps=steps) if steps else None
     choices = {}
-    if hasattr(args, "decoder"):  # transcribe: files
+    if hasattr(args, "decoder"):
         choices = dict(mode=args.decoder, words=args.words, glossary=args.glossary, lm_weight=args.lm_weight,
-                       word_score=args.word_score, blank_penalty=args.blank_penalty, beam_size=args.beam,
-                       files=True)
+                       word_score=args.word_score, blank_penalty=args.blank_penalty, beam_size=args.beam)
     return open_recognizer(args.model, threads=args.threads, int8=getattr(args, "int8", False), adapt=adapt,
                            **choices)
 

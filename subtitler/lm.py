@@ -65,7 +65,8 @@ class BeamConfig:
 
     lm: Path | None = field(default_factory=lambda: model_path(LM_FILE))  # KenLM binary or ARPA; None: no LM
     lexicon: Path | None = field(default_factory=lambda: model_path(LEXICON_FILE))  # word list, one per line
-    beam_size: int = 128  # hypotheses kept after each frame (live captions; files: FILES_BEAM_SIZE)
+    beam_size: int = 512  # hypotheses kept after each frame (128 until the twenty-seventh session: 512 hears
+    # more words right on real speech for twice the search's time, within the live captions' deadline)
     beam_size_token: int = 16  # most likely tokens tried per frame
     beam_threshold: float = 30.0  # drop hypotheses this far (natural log) below the best
     lm_weight: float = 1.5  # weight of the LM's log10 probability
@@ -75,10 +76,6 @@ class BeamConfig:
     unk_score: float = -math.inf  # score of a word outside the lexicon; -inf forbids them
     hotwords: tuple[str, ...] = ()  # user vocabulary: added to the lexicon and boosted
     hotword_boost: float = 4.0  # bonus per hotword, in the units of word_score
-
-
-FILES_BEAM_SIZE = 512  # files (transcribe, the app's subtitle files, eval): a wider beam, where time is no
-# caption's delay: pooled real-speech WER -1.4 points for about twice the decoding time (models/README.md, B27)
 
 
 @dataclass(frozen=True)
@@ -304,15 +301,12 @@ def choose_decoder(vocab: Vocab, mode: str = "auto", config: BeamConfig | None =
 
 
 def decoding(vocab: Vocab, mode: str = "auto", words: str | Path | None = None,
-             glossary: str | Path | None = None, files: bool = False, **beam) -> dict:
+             glossary: str | Path | None = None, **beam) -> dict:
     """The :class:`~subtitler.stream.Recognizer`'s ``decoder`` and ``glossary`` arguments for a
-    decoder ``mode``, a user word list file, a glossary file and BeamConfig overrides (None: tuned);
-    ``files``: the beam for files (:data:`FILES_BEAM_SIZE`) unless one is given."""
+    decoder ``mode``, a user word list file, a glossary file and BeamConfig overrides (None: tuned)."""
     from .glossary import Glossary
 
     given = {k: v for k, v in beam.items() if v is not None}
-    if files:
-        given.setdefault("beam_size", FILES_BEAM_SIZE)
     if words is not None:
         given["hotwords"] = read_words(words)
     config = dataclasses.replace(BeamConfig(), **given)
