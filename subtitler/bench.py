@@ -27,12 +27,14 @@ class BenchResult:
     peak_rss_mb: float
     threads: int
     parameters: int
+    decoder: str = "greedy"  # how words are found: "greedy" or "beam N + LM"
 
     def table(self) -> str:
         rows = [
             ("machine", f"{platform.machine()}, {torch.get_num_threads()} thread(s), torch {torch.__version__}"),
             ("audio", f"{self.audio_seconds:.1f} s"),
             ("model parameters", f"{self.parameters / 1e6:.2f} M"),
+            ("decoder", self.decoder),
             ("file pipeline RTF", f"{self.file_rtf:.4f}"),
             (f"streaming RTF ({self.chunk_ms} ms chunks)", f"{self.stream_rtf:.4f}"),
             ("chunk latency p50 / p99", f"{self.latency_p50_ms:.2f} / {self.latency_p99_ms:.2f} ms"),
@@ -57,7 +59,15 @@ def run_bench(recognizer: Recognizer, audio: Path | None, chunk_ms: int = 160, r
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         threads=torch.get_num_threads(),
         parameters=sum(p.numel() for p in recognizer.bundle.model.parameters()),
+        decoder=describe_decoder(recognizer),
     )
+
+
+def describe_decoder(recognizer: Recognizer) -> str:
+    search = recognizer.decoder
+    if search is None:
+        return "greedy"
+    return f"beam {search.config.beam_size} + LM" if search.config.lm is not None else f"beam {search.config.beam_size}"
 
 
 def _timed(fn) -> float:

@@ -150,7 +150,7 @@ def _add_bench(sub) -> None:
     p.add_argument("--model", metavar="PATH", type=Path, help="model checkpoint (default: bundled)")
     p.add_argument("--threads", type=int, default=1, metavar="N", help="CPU threads (default 1)")
     p.add_argument("--int8", action="store_true", help="run the model's GRU on int8 weights")
-    _add_adapt_option(p)
+    _add_decoding_options(p)
     p.set_defaults(run=_run_bench)
 
 
@@ -199,18 +199,15 @@ def _add_devices(sub) -> None:
 
 
 def _recognizer(args):
-    """The recogniser of the model, decoding and --adapt options (greedy where there are none)."""
+    """The recogniser of transcribe's and bench's model, decoding and --adapt options."""
     from .adapt import AdaptConfig
     from .stream import open_recognizer
 
-    steps = adapt_steps(args)  # transcribe and bench both have --adapt
+    steps = adapt_steps(args)
     adapt = AdaptConfig(steps=steps) if steps else None
-    choices = {}
-    if hasattr(args, "decoder"):
-        choices = dict(mode=args.decoder, words=args.words, glossary=args.glossary, lm_weight=args.lm_weight,
-                       word_score=args.word_score, blank_penalty=args.blank_penalty, beam_size=args.beam)
-    return open_recognizer(args.model, threads=args.threads, int8=getattr(args, "int8", False), adapt=adapt,
-                           **choices)
+    return open_recognizer(args.model, threads=args.threads, int8=args.int8, adapt=adapt, mode=args.decoder,
+                           words=args.words, glossary=args.glossary, lm_weight=args.lm_weight,
+                           word_score=args.word_score, blank_penalty=args.blank_penalty, beam_size=args.beam)
 
 
 def _run_transcribe(args) -> int:

@@ -1,8 +1,10 @@
 """`subtitler bench` runs and reports sane fields (it measures; it asserts no speed)."""
+import pytest
+
 from subtitler.bench import run_bench
 from subtitler.stream import Recognizer
 
-from conftest import speechlike, write_wav
+from conftest import letters_search, speechlike, write_wav
 
 
 def test_bench_reports_every_field(bundle, tmp_path):
@@ -15,3 +17,25 @@ def test_bench_reports_every_field(bundle, tmp_path):
     table = result.table()
     for label in ("file pipeline RTF", "streaming RTF (160 ms chunks)", "p50 / p99", "peak memory"):
         assert label in table
+    decoder_row, = [line.split() for line in table.splitlines() if line.startswith("decoder")]
+    assert decoder_row == ["decoder", "greedy"]
+
+
+def test_bench_measures_the_decoder_asked_for(bundle, monkeypatch):
+    from subtitler import cli, stream
+    from subtitler.bench import describe_decoder
+
+    got = {}
+    monkeypatch.setattr(stream, "open_recognizer", lambda model, **kw: got.update(kw))
+    cli._recognizer(cli.build_parser().parse_args(["bench"]))
+    assert got["mode"] == "auto" and got["beam_size"] is None  # what transcribe and live use by default
+    cli._recognizer(cli.build_parser().parse_args(["bench", "--decoder", "greedy", "--beam", "64", "--int8"]))
+    assert (got["mode"], got["beam_size"], got["int8"]) == ("greedy", 64, True)
+    assert describe_decoder(Recognizer(bundle)) == "greedy"
+
+
+def test_bench_names_the_beam(bundle, letters_lexicon):
+    pytest.importorskip("flashlight.lib.text.decoder")
+    from subtitler.bench import describe_decoder
+
+    assert describe_decoder(Recognizer(bundle, decoder=letters_search(letters_lexicon))) == "beam 8"
