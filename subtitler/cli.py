@@ -80,7 +80,7 @@ def _add_transcribe(sub) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_model_options(p)
     _add_decoding_options(p)
-    p.set_defaults(run=_run_transcribe)
+    p.set_defaults(run=_run_transcribe, files=True)
 
 
 def _add_decoding_options(p: argparse.ArgumentParser) -> None:
@@ -94,7 +94,8 @@ def _add_decoding_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--word-score", type=float, metavar="Y", help="bonus per word (default: tuned)")
     g.add_argument("--blank-penalty", type=float, metavar="Z",
                    help="subtracted from the blank's log-probability in the beam search (default: tuned)")
-    g.add_argument("--beam", type=int, metavar="N", help="hypotheses kept per frame (default 512)")
+    g.add_argument("--beam", type=int, metavar="N",
+                   help="hypotheses kept per frame (default: 512 for files, 128 for live captions)")
     _add_adapt_option(g)
 
 
@@ -151,7 +152,7 @@ def _add_bench(sub) -> None:
     p.add_argument("--threads", type=int, default=1, metavar="N", help="CPU threads (default 1)")
     p.add_argument("--int8", action="store_true", help="run the model's GRU on int8 weights")
     _add_decoding_options(p)
-    p.set_defaults(run=_run_bench)
+    p.set_defaults(run=_run_bench, files=False)  # the live captions' settings
 
 
 def _add_live(sub) -> None:
@@ -207,7 +208,8 @@ def _recognizer(args):
     adapt = AdaptConfig(steps=steps) if steps else None
     return open_recognizer(args.model, threads=args.threads, int8=args.int8, adapt=adapt, mode=args.decoder,
                            words=args.words, glossary=args.glossary, lm_weight=args.lm_weight,
-                           word_score=args.word_score, blank_penalty=args.blank_penalty, beam_size=args.beam)
+                           word_score=args.word_score, blank_penalty=args.blank_penalty, beam_size=args.beam,
+                           files=args.files)
 
 
 def _run_transcribe(args) -> int:

@@ -95,14 +95,14 @@ def make_source(options: LiveOptions) -> FileSource | MicrophoneSource:
 
 def load_recognizer(options: LiveOptions, live: bool = True):
     """The recogniser ``options`` ask for, with the thread count applied; ``live=False``: for files
-    (the ``--adapt`` pass then runs in line rather than on a worker thread)."""
+    (the files' wider beam, and the ``--adapt`` pass runs in line rather than on a worker thread)."""
     from .adapt import AdaptConfig
     from .stream import open_recognizer
 
     r = options.recognition
     adapt = AdaptConfig(steps=r.adapt, background=live) if r.adapt else None  # live: captions keep flowing
     return open_recognizer(options.model, threads=options.threads, int8=r.int8, adapt=adapt, mode=r.decoder,
-                           words=r.words, glossary=r.glossary)
+                           words=r.words, glossary=r.glossary, files=not live)
 
 
 def make_engine(options: LiveOptions, source=None) -> Engine:

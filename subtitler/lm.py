@@ -65,8 +65,7 @@ class BeamConfig:
 
     lm: Path | None = field(default_factory=lambda: model_path(LM_FILE))  # KenLM binary or ARPA; None: no LM
     lexicon: Path | None = field(default_factory=lambda: model_path(LEXICON_FILE))  # word list, one per line
-    beam_size: int = 512  # hypotheses kept after each frame (128 until the twenty-seventh session: 512 hears
-    # more words right on real speech for twice the search's time, within the live captions' deadline)
+    beam_size: int = 128  # hypotheses kept after each frame (live captions; files: FILES_BEAM_SIZE)
     beam_size_token: int = 16  # most likely tokens tried per frame
     beam_threshold: float = 30.0  # drop hypotheses this far (natural log) below the best
     lm_weight: float = 1.5  # weight of the LM's log10 probability
@@ -76,6 +75,11 @@ class BeamConfig:
     unk_score: float = -math.inf  # score of a word outside the lexicon; -inf forbids them
     hotwords: tuple[str, ...] = ()  # user vocabulary: added to the lexicon and boosted
     hotword_boost: float = 4.0  # bonus per hotword, in the units of word_score
+
+
+FILES_BEAM_SIZE = 512  # files (transcribe, the app's subtitle files, eval): more words right on real speech
+# (pooled WER -1.4 points) for twice the decoding time; live, it would cost the streaming RTF target
+# (<= 0.05 on one thread) and later partials (models/README.md, twenty-seventh session: B27, L27)
 
 
 @dataclass(frozen=True)
@@ -301,12 +305,15 @@ def choose_decoder(vocab: Vocab, mode: str = "auto", config: BeamConfig | None =
 
 
 def decoding(vocab: Vocab, mode: str = "auto", words: str | Path | None = None,
-             glossary: str | Path | None = None, **beam) -> dict:
+             glossary: str | Path | None = None, files: bool = False, **beam) -> dict:
     """The :class:`~subtitler.stream.Recognizer`'s ``decoder`` and ``glossary`` arguments for a
-    decoder ``mode``, a user word list file, a glossary file and BeamConfig overrides (None: tuned)."""
+    decoder ``mode``, a user word list file, a glossary file and BeamConfig overrides (None: tuned);
+    ``files``: the beam for files (:data:`FILES_BEAM_SIZE`) unless one is given."""
     from .glossary import Glossary
 
     given = {k: v for k, v in beam.items() if v is not None}
+    if files:
+        given.setdefault("beam_size", FILES_BEAM_SIZE)
     if words is not None:
         given["hotwords"] = read_words(words)
     config = dataclasses.replace(BeamConfig(), **given)

@@ -28,7 +28,7 @@ def test_bench_measures_the_decoder_asked_for(bundle, monkeypatch):
     got = {}
     monkeypatch.setattr(stream, "open_recognizer", lambda model, **kw: got.update(kw))
     cli._recognizer(cli.build_parser().parse_args(["bench"]))
-    assert got["mode"] == "auto" and got["beam_size"] is None  # what transcribe and live use by default
+    assert (got["mode"], got["beam_size"], got["files"]) == ("auto", None, False)  # live captions' settings
     cli._recognizer(cli.build_parser().parse_args(["bench", "--decoder", "greedy", "--beam", "64", "--int8"]))
     assert (got["mode"], got["beam_size"], got["int8"]) == ("greedy", 64, True)
     assert describe_decoder(Recognizer(bundle)) == "greedy"

@@ -195,6 +195,17 @@ def test_transcribe_adapt_steps_alone_turn_the_pass_on(args, steps, monkeypatch)
     assert (got["adapt"].steps if got["adapt"] else None) == steps
 
 
+def test_transcribe_decodes_as_files_do(monkeypatch):
+    from subtitler import cli, stream
+
+    got = {}
+    monkeypatch.setattr(stream, "open_recognizer", lambda model, **kw: got.update(kw))
+    cli._recognizer(cli.build_parser().parse_args(["transcribe", "x.wav"]))
+    assert got["files"] is True and got["beam_size"] is None  # None: lm.FILES_BEAM_SIZE
+    cli._recognizer(cli.build_parser().parse_args(["transcribe", "x.wav", "--beam", "64"]))
+    assert got["beam_size"] == 64
+
+
 def test_live_in_a_terminal_fills_unset_choices_with_the_defaults(speech_wav, model_file, monkeypatch):
     from subtitler import live
     from subtitler.cli import main

@@ -348,7 +348,9 @@ def test_live_options_choose_decoder_and_int8(model_file):
     adapted = load_recognizer(LiveOptions(model=model_file, adapt=4)).adapter.config
     assert adapted.steps == 4 and adapted.background  # live: captions keep flowing during the pass
     if beam_available():
-        assert load_recognizer(LiveOptions(model=model_file, decoder="beam")).decoder is not None
+        live = load_recognizer(LiveOptions(model=model_file, decoder="beam")).decoder
+        files = load_recognizer(LiveOptions(model=model_file, decoder="beam"), live=False).decoder
+        assert (live.config.beam_size, files.config.beam_size) == (128, 512)  # the app's subtitle files: wider
 
 
 def test_adapt_gives_the_capture_queue_room_for_the_second_pass(speech_wav):

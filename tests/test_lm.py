@@ -14,7 +14,7 @@ pytest.importorskip("flashlight.lib.text.decoder", reason="flashlight-text not i
 
 from subtitler.config import EndpointConfig  # noqa: E402
 from subtitler.glossary import Glossary  # noqa: E402
-from subtitler.lm import BeamConfig, BeamSearch, beam_available  # noqa: E402
+from subtitler.lm import FILES_BEAM_SIZE, BeamConfig, BeamSearch, beam_available, decoding  # noqa: E402
 from subtitler.results import Final, Partial  # noqa: E402
 from subtitler.stream import Recognizer  # noqa: E402
 from subtitler.vocab import Vocab  # noqa: E402
@@ -93,6 +93,15 @@ def test_lexicon_forbids_unknown_words(files):
 
 
 FAINT_CAT = posteriors("t h e _ c40 a40 t40 .")  # "cat" under a blank of 0.6 on each frame
+
+
+def test_files_get_the_wider_beam_unless_one_is_given(files):
+    lm, lexicon = files
+    beam = {"lm": lm, "lexicon": lexicon}
+    assert decoding(VOCAB, "beam", **beam)["decoder"].config.beam_size == BeamConfig().beam_size == 128  # live
+    assert decoding(VOCAB, "beam", files=True, **beam)["decoder"].config.beam_size == FILES_BEAM_SIZE == 512
+    assert decoding(VOCAB, "beam", files=True, beam_size=64, **beam)["decoder"].config.beam_size == 64
+    assert decoding(VOCAB, "greedy", files=True)["decoder"] is None
 
 
 def test_blank_penalty_lets_faint_characters_through(files):

@@ -24,10 +24,10 @@ def _normalize(text: str) -> str:
 
 
 def beam_config(args):
-    """The beam settings: the shipped defaults with the options given on the command line."""
-    from ..lm import BeamConfig
+    """The beam settings of files (eval decodes files): the shipped defaults with the options given."""
+    from ..lm import FILES_BEAM_SIZE, BeamConfig
 
-    given = {"lm_weight": args.lm_weight, "word_score": args.word_score, "beam_size": args.beam,
+    given = {"lm_weight": args.lm_weight, "word_score": args.word_score, "beam_size": args.beam or FILES_BEAM_SIZE,
              "blank_penalty": args.blank_penalty,
              "lm": args.lm, "lexicon": args.lexicon}
     return dataclasses.replace(BeamConfig(), **{k: v for k, v in given.items() if v is not None})
