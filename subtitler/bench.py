@@ -67,7 +67,8 @@ def describe_decoder(recognizer: Recognizer) -> str:
     search = recognizer.decoder
     if search is None:
         return "greedy"
-    return f"beam {search.config.beam_size} + LM" if search.config.lm is not None else f"beam {search.config.beam_size}"
+    name = f"beam {search.config.beam_size}"
+    return f"{name} + LM" if search.config.lm is not None else name
 
 
 def _timed(fn) -> float:

@@ -104,6 +104,16 @@ def test_files_get_the_wider_beam_unless_one_is_given(files):
     assert decoding(VOCAB, "greedy", files=True)["decoder"] is None
 
 
+def test_eval_decodes_as_files_do(files):
+    from argparse import Namespace
+
+    from subtitler.train.report import _decoder
+
+    lm, lexicon = files
+    args = Namespace(lm_weight=None, word_score=None, beam=None, blank_penalty=None, lm=lm, lexicon=lexicon)
+    assert _decoder("beam", args, VOCAB).config.beam_size == FILES_BEAM_SIZE and _decoder("greedy", args, VOCAB) is None
+
+
 def test_blank_penalty_lets_faint_characters_through(files):
     assert texts(search(files, lm_weight=0.0).decode(FAINT_CAT)) == "the"
     words = search(files, lm_weight=0.0, blank_penalty=1.5).decode(FAINT_CAT)

@@ -23,25 +23,18 @@ def _normalize(text: str) -> str:
     return normalize(text)
 
 
-def beam_config(args):
-    """The beam settings of files (eval decodes files): the shipped defaults with the options given."""
-    from ..lm import FILES_BEAM_SIZE, BeamConfig
-
-    given = {"lm_weight": args.lm_weight, "word_score": args.word_score, "beam_size": args.beam or FILES_BEAM_SIZE,
-             "blank_penalty": args.blank_penalty,
-             "lm": args.lm, "lexicon": args.lexicon}
-    return dataclasses.replace(BeamConfig(), **{k: v for k, v in given.items() if v is not None})
-
-
 MAX_SHOWN_DIFFS = 3  # utterances whose whole and streamed texts differ, printed by eval
 
 
 def _decoder(name: str, args, vocab):
+    """The beam search of files (eval decodes files), with the options given on the command line."""
     if name == "greedy":
         return None
-    from ..lm import BeamSearch
+    from ..lm import decoding
 
-    return BeamSearch(vocab, beam_config(args))
+    return decoding(vocab, "beam", files=True, lm_weight=args.lm_weight, word_score=args.word_score,
+                    beam_size=args.beam, blank_penalty=args.blank_penalty, lm=args.lm,
+                    lexicon=args.lexicon)["decoder"]
 
 
 def run_eval(args) -> int:
