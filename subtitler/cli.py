@@ -96,6 +96,8 @@ def _add_decoding_options(p: argparse.ArgumentParser) -> None:
                    help="subtracted from the blank's log-probability in the beam search (default: tuned)")
     g.add_argument("--beam", type=int, metavar="N",
                    help="hypotheses kept per frame (default: 512 for files, 128 for live captions)")
+    g.add_argument("--beam-threshold", type=float, metavar="T",
+                   help="drop hypotheses scoring more than T below the best (default: tuned)")
     _add_adapt_option(g)
 
 
@@ -210,7 +212,7 @@ def _recognizer(args):
     return open_recognizer(args.model, threads=args.threads, int8=args.int8, adapt=adapt, mode=args.decoder,
                            words=args.words, glossary=args.glossary, lm_weight=args.lm_weight,
                            word_score=args.word_score, blank_penalty=args.blank_penalty, beam_size=args.beam,
-                           files=args.files)
+                           beam_threshold=args.beam_threshold, files=args.files)
 
 
 def _run_transcribe(args) -> int:
