@@ -98,6 +98,7 @@ def _add_decoding_options(p: argparse.ArgumentParser) -> None:
                    help="hypotheses kept per frame (default: 512 for files, 128 for live captions)")
     g.add_argument("--beam-threshold", type=float, metavar="T",
                    help="drop hypotheses scoring more than T below the best (default: tuned)")
+    g.add_argument("--beam-tokens", type=int, metavar="K", help="most likely characters tried per frame (default: tuned)")
     _add_adapt_option(g)
 
 
@@ -212,7 +213,8 @@ def _recognizer(args):
     return open_recognizer(args.model, threads=args.threads, int8=args.int8, adapt=adapt, mode=args.decoder,
                            words=args.words, glossary=args.glossary, lm_weight=args.lm_weight,
                            word_score=args.word_score, blank_penalty=args.blank_penalty, beam_size=args.beam,
-                           beam_threshold=args.beam_threshold, files=args.files)
+                           beam_threshold=args.beam_threshold, beam_size_token=args.beam_tokens,
+                           files=args.files)
 
 
 def _run_transcribe(args) -> int:

@@ -202,8 +202,9 @@ def test_transcribe_decodes_as_files_do(monkeypatch):
     monkeypatch.setattr(stream, "open_recognizer", lambda model, **kw: got.update(kw))
     cli._recognizer(cli.build_parser().parse_args(["transcribe", "x.wav"]))
     assert got["files"] is True and got["beam_size"] is None  # None: lm.FILES_BEAM_SIZE
-    cli._recognizer(cli.build_parser().parse_args(["transcribe", "x.wav", "--beam", "64", "--beam-threshold", "9"]))
-    assert (got["beam_size"], got["beam_threshold"]) == (64, 9.0)
+    cli._recognizer(cli.build_parser().parse_args(["transcribe", "x.wav", "--beam", "64", "--beam-threshold", "9",
+                                                      "--beam-tokens", "5"]))
+    assert (got["beam_size"], got["beam_threshold"], got["beam_size_token"]) == (64, 9.0, 5)
 
 
 def test_live_in_a_terminal_fills_unset_choices_with_the_defaults(speech_wav, model_file, monkeypatch):

@@ -110,8 +110,8 @@ def test_eval_decodes_as_files_do(files):
     from subtitler.train.report import _decoder
 
     lm, lexicon = files
-    args = Namespace(lm_weight=None, word_score=None, beam=None, beam_threshold=None, blank_penalty=None, lm=lm,
-                     lexicon=lexicon)
+    args = Namespace(lm_weight=None, word_score=None, beam=None, beam_threshold=None, beam_tokens=None,
+                     blank_penalty=None, lm=lm, lexicon=lexicon)
     assert _decoder("beam", args, VOCAB).config.beam_size == FILES_BEAM_SIZE and _decoder("greedy", args, VOCAB) is None
 
 

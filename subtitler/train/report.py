@@ -33,8 +33,8 @@ def _decoder(name: str, args, vocab):
     from ..lm import decoding
 
     return decoding(vocab, "beam", files=True, lm_weight=args.lm_weight, word_score=args.word_score,
-                    beam_size=args.beam, beam_threshold=args.beam_threshold, blank_penalty=args.blank_penalty,
-                    lm=args.lm, lexicon=args.lexicon)["decoder"]
+                    beam_size=args.beam, beam_threshold=args.beam_threshold, beam_size_token=args.beam_tokens,
+                    blank_penalty=args.blank_penalty, lm=args.lm, lexicon=args.lexicon)["decoder"]
 
 
 def run_eval(args) -> int:
