@@ -65,9 +65,11 @@ class BeamConfig:
 
     lm: Path | None = field(default_factory=lambda: model_path(LM_FILE))  # KenLM binary or ARPA; None: no LM
     lexicon: Path | None = field(default_factory=lambda: model_path(LEXICON_FILE))  # word list, one per line
-    beam_size: int = 128  # hypotheses kept after each frame (live captions; files: FILES_BEAM_SIZE)
-    beam_size_token: int = 16  # most likely tokens tried per frame
-    beam_threshold: float = 30.0  # drop hypotheses this far (natural log) below the best
+    # live captions' search (files: FILES_BEAM): wide but pruned hard, so that it costs about what 128
+    # hypotheses at threshold 30 did (models/README.md, twenty-eighth session: Q28b)
+    beam_size: int = 384  # hypotheses kept after each frame
+    beam_size_token: int = 8  # most likely tokens tried per frame
+    beam_threshold: float = 10.0  # drop hypotheses this far (natural log) below the best
     lm_weight: float = 1.5  # weight of the LM's log10 probability
     word_score: float = -1.0  # score added per word (negative: the model over-splits words)
     blank_penalty: float = 1.5  # subtracted from the blank's log-probability before the search: lets
@@ -77,9 +79,9 @@ class BeamConfig:
     hotword_boost: float = 4.0  # bonus per hotword, in the units of word_score
 
 
-FILES_BEAM_SIZE = 512  # files (transcribe, the app's subtitle files, eval): more words right on real speech
-# (pooled WER -1.4 points) for twice the decoding time; live, it would cost the streaming RTF target
-# (<= 0.05 on one thread) and later partials (models/README.md, twenty-seventh session: B27, L27)
+FILES_BEAM = {"beam_size": 512, "beam_size_token": 16, "beam_threshold": 30.0}  # files (transcribe, the app's
+# subtitle files, eval): the widest search, where time matters less; live it would cost the streaming RTF target
+# (<= 0.05 on one thread): models/README.md, twenty-seventh and twenty-eighth sessions (B27, L27, W28)
 
 
 @dataclass(frozen=True)
@@ -308,12 +310,12 @@ def decoding(vocab: Vocab, mode: str = "auto", words: str | Path | None = None,
              glossary: str | Path | None = None, files: bool = False, **beam) -> dict:
     """The :class:`~subtitler.stream.Recognizer`'s ``decoder`` and ``glossary`` arguments for a
     decoder ``mode``, a user word list file, a glossary file and BeamConfig overrides (None: tuned);
-    ``files``: the beam for files (:data:`FILES_BEAM_SIZE`) unless one is given."""
+    ``files``: the search settings of files (:data:`FILES_BEAM`) where none is given."""
     from .glossary import Glossary
 
     given = {k: v for k, v in beam.items() if v is not None}
     if files:
-        given.setdefault("beam_size", FILES_BEAM_SIZE)
+        given = {**FILES_BEAM, **given}
     if words is not None:
         given["hotwords"] = read_words(words)
     config = dataclasses.replace(BeamConfig(), **given)

@@ -201,7 +201,7 @@ def test_transcribe_decodes_as_files_do(monkeypatch):
     got = {}
     monkeypatch.setattr(stream, "open_recognizer", lambda model, **kw: got.update(kw))
     cli._recognizer(cli.build_parser().parse_args(["transcribe", "x.wav"]))
-    assert got["files"] is True and got["beam_size"] is None  # None: lm.FILES_BEAM_SIZE
+    assert got["files"] is True and got["beam_size"] is None  # None: lm.FILES_BEAM
     cli._recognizer(cli.build_parser().parse_args(["transcribe", "x.wav", "--beam", "64", "--beam-threshold", "9",
                                                       "--beam-tokens", "5"]))
     assert (got["beam_size"], got["beam_threshold"], got["beam_size_token"]) == (64, 9.0, 5)

@@ -350,7 +350,7 @@ def test_live_options_choose_decoder_and_int8(model_file):
     if beam_available():
         live = load_recognizer(LiveOptions(model=model_file, decoder="beam")).decoder
         files = load_recognizer(LiveOptions(model=model_file, decoder="beam"), live=False).decoder
-        assert (live.config.beam_size, files.config.beam_size) == (128, 512)  # the app's subtitle files: wider
+        assert (live.config.beam_size, files.config.beam_size) == (384, 512)  # the app's subtitle files: wider
 
 
 def test_adapt_gives_the_capture_queue_room_for_the_second_pass(speech_wav):

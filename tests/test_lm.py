@@ -14,7 +14,7 @@ pytest.importorskip("flashlight.lib.text.decoder", reason="flashlight-text not i
 
 from subtitler.config import EndpointConfig  # noqa: E402
 from subtitler.glossary import Glossary  # noqa: E402
-from subtitler.lm import FILES_BEAM_SIZE, BeamConfig, BeamSearch, beam_available, decoding  # noqa: E402
+from subtitler.lm import FILES_BEAM, BeamConfig, BeamSearch, beam_available, decoding  # noqa: E402
 from subtitler.results import Final, Partial  # noqa: E402
 from subtitler.stream import Recognizer  # noqa: E402
 from subtitler.vocab import Vocab  # noqa: E402
@@ -98,9 +98,16 @@ FAINT_CAT = posteriors("t h e _ c40 a40 t40 .")  # "cat" under a blank of 0.6 on
 def test_files_get_the_wider_beam_unless_one_is_given(files):
     lm, lexicon = files
     beam = {"lm": lm, "lexicon": lexicon}
-    assert decoding(VOCAB, "beam", **beam)["decoder"].config.beam_size == BeamConfig().beam_size == 128  # live
-    assert decoding(VOCAB, "beam", files=True, **beam)["decoder"].config.beam_size == FILES_BEAM_SIZE == 512
-    assert decoding(VOCAB, "beam", files=True, beam_size=64, **beam)["decoder"].config.beam_size == 64
+
+    def search(**given):
+        config = decoding(VOCAB, "beam", **beam, **given)["decoder"].config
+        return config.beam_size, config.beam_size_token, config.beam_threshold
+
+    live = BeamConfig()
+    assert search() == (live.beam_size, live.beam_size_token, live.beam_threshold) == (384, 8, 10.0)
+    assert search(files=True) == tuple(FILES_BEAM.values()) == (512, 16, 30.0)
+    assert search(files=True, beam_size=64) == (64, 16, 30.0)  # what is given wins, the rest is the files'
+    assert search(beam_threshold=20.0) == (384, 8, 20.0)
     assert decoding(VOCAB, "greedy", files=True)["decoder"] is None
 
 
@@ -112,7 +119,8 @@ def test_eval_decodes_as_files_do(files):
     lm, lexicon = files
     args = Namespace(lm_weight=None, word_score=None, beam=None, beam_threshold=None, beam_tokens=None,
                      blank_penalty=None, lm=lm, lexicon=lexicon)
-    assert _decoder("beam", args, VOCAB).config.beam_size == FILES_BEAM_SIZE and _decoder("greedy", args, VOCAB) is None
+    assert _decoder("beam", args, VOCAB).config.beam_size == FILES_BEAM["beam_size"]
+    assert _decoder("greedy", args, VOCAB) is None
 
 
 def test_blank_penalty_lets_faint_characters_through(files):
