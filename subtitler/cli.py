@@ -97,7 +97,7 @@ def _add_decoding_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--beam", type=int, metavar="N",
                    help="hypotheses kept per frame (default: 512 for files, 384 for live captions)")
     g.add_argument("--beam-threshold", type=float, metavar="T",
-                   help="drop hypotheses scoring more than T below the best (default: 30 for files, 10 live)")
+                   help="drop hypotheses scoring more than T below the best (default: 15 for files, 10 live)")
     g.add_argument("--beam-tokens", type=int, metavar="K",
                    help="most likely characters tried per frame (default: 16 for files, 8 live)")
     _add_adapt_option(g)

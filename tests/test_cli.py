@@ -35,7 +35,9 @@ def transcribe(args, model_file):
 def test_every_container_gives_the_same_words(media, model_file, tmp_path, capsys):
     texts = {}
     for ext, path in media.items():
-        assert transcribe([path, "-o", tmp_path / f"{path.name}.json"], model_file) == 0
+        # greedy: the containers are under test, not the search (whose pruning can turn a near-tie of the
+        # tiny test model's flat posteriors into another lexicon word)
+        assert transcribe([path, "-o", tmp_path / f"{path.name}.json", "--decoder", "greedy"], model_file) == 0
         doc = json.loads((tmp_path / f"{path.name}.json").read_text())
         texts[ext] = [w["text"] for s in doc["segments"] for w in s["words"]]
     assert texts[".wav"], "the tiny model should produce words"

@@ -105,8 +105,8 @@ def test_files_get_the_wider_beam_unless_one_is_given(files):
 
     live = BeamConfig()
     assert search() == (live.beam_size, live.beam_size_token, live.beam_threshold) == (384, 8, 10.0)
-    assert search(files=True) == tuple(FILES_BEAM.values()) == (512, 16, 30.0)
-    assert search(files=True, beam_size=64) == (64, 16, 30.0)  # what is given wins, the rest is the files'
+    assert search(files=True) == tuple(FILES_BEAM.values()) == (512, 16, 15.0)
+    assert search(files=True, beam_size=64) == (64, 16, 15.0)  # what is given wins, the rest is the files'
     assert search(beam_threshold=20.0) == (384, 8, 20.0)
     assert decoding(VOCAB, "greedy", files=True)["decoder"] is None
 

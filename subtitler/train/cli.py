@@ -122,7 +122,7 @@ def _add_eval(sub) -> None:
                    help="beam: subtracted from the blank's log-probability (default: tuned)")
     p.add_argument("--beam", type=int, help="beam: hypotheses kept per frame (default: the files' 512)")
     p.add_argument("--beam-threshold", type=float,
-                   help="beam: drop hypotheses scoring this far below the best (default: the files' 30)")
+                   help="beam: drop hypotheses scoring this far below the best (default: the files' 15)")
     p.add_argument("--beam-tokens", type=int,
                    help="beam: most likely characters tried per frame (default: the files' 16)")
     p.add_argument("--int8", action="store_true", help="run the GRU on int8 weights, as 'subtitler --int8' does")

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lexicon", type=Path, help="word list (default: the shipped one)")
     p.add_argument("--beam", type=int, help="hypotheses kept per frame (default: the search's)")
     p.add_argument("--files", action="store_true",
-                   help="tune the files' search (512 hypotheses, threshold 30) instead of live captions'")
+                   help="tune the files' search (512 hypotheses, threshold 15) instead of live captions'")
     p.add_argument("--lm-weights", type=float, nargs="+", default=[0.4, 0.6, 0.8, 1.0])
     p.add_argument("--word-scores", type=float, nargs="+", default=[-1.0, 0.0, 1.0, 2.0])
     p.add_argument("--blank-penalties", type=float, nargs="+", default=[BeamConfig.blank_penalty],
