@@ -27,7 +27,7 @@ class BenchResult:
     peak_rss_mb: float
     threads: int
     parameters: int
-    decoder: str = "greedy"  # how words are found: "greedy" or "beam N + LM"
+    decoder: str = "greedy"  # how words are found: "greedy" or the beam search's settings
 
     def table(self) -> str:
         rows = [
@@ -67,8 +67,9 @@ def describe_decoder(recognizer: Recognizer) -> str:
     search = recognizer.decoder
     if search is None:
         return "greedy"
-    name = f"beam {search.config.beam_size}"
-    return f"{name} + LM" if search.config.lm is not None else name
+    c = search.config
+    name = f"beam {c.beam_size}, {c.beam_size_token} characters, threshold {c.beam_threshold:g}"
+    return f"{name} + LM" if c.lm is not None else name
 
 
 def _timed(fn) -> float:

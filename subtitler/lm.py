@@ -307,6 +307,13 @@ def choose_decoder(vocab: Vocab, mode: str = "auto", config: BeamConfig | None =
     return BeamSearch(vocab, config)
 
 
+def beam_config(files: bool = False, **given) -> BeamConfig:
+    """Live captions' search settings, or with ``files`` the files' (:data:`FILES_BEAM`), with the
+    BeamConfig overrides ``given`` (None: kept)."""
+    given = {k: v for k, v in given.items() if v is not None}
+    return dataclasses.replace(BeamConfig(), **{**(FILES_BEAM if files else {}), **given})
+
+
 def decoding(vocab: Vocab, mode: str = "auto", words: str | Path | None = None,
              glossary: str | Path | None = None, files: bool = False, **beam) -> dict:
     """The :class:`~subtitler.stream.Recognizer`'s ``decoder`` and ``glossary`` arguments for a
@@ -314,11 +321,6 @@ def decoding(vocab: Vocab, mode: str = "auto", words: str | Path | None = None,
     ``files``: the search settings of files (:data:`FILES_BEAM`) where none is given."""
     from .glossary import Glossary
 
-    given = {k: v for k, v in beam.items() if v is not None}
-    if files:
-        given = {**FILES_BEAM, **given}
-    if words is not None:
-        given["hotwords"] = read_words(words)
-    config = dataclasses.replace(BeamConfig(), **given)
+    config = beam_config(files, hotwords=read_words(words) if words is not None else None, **beam)
     return {"decoder": choose_decoder(vocab, mode, config),
             "glossary": Glossary.load(glossary) if glossary is not None else None}

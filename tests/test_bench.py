@@ -38,4 +38,5 @@ def test_bench_names_the_beam(bundle, letters_lexicon):
     pytest.importorskip("flashlight.lib.text.decoder")
     from subtitler.bench import describe_decoder
 
-    assert describe_decoder(Recognizer(bundle, decoder=letters_search(letters_lexicon))) == "beam 8"
+    assert (describe_decoder(Recognizer(bundle, decoder=letters_search(letters_lexicon)))
+            == "beam 8, 8 characters, threshold 10")

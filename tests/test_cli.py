@@ -248,3 +248,27 @@ def test_subtitle_files_on_the_command_line_go_to_the_overlay(speech_wav, monkey
     for files in ([], [str(speech_wav)]):
         got.clear()
         assert main(["live", *command[1:-1], *files]) == 0 and got == [files]
+
+
+def test_the_search_defaults_named_in_the_help_are_the_ones_used():
+    import argparse
+
+    from subtitler import cli
+    from subtitler.lm import FILES_BEAM, BeamConfig
+
+    live, files = BeamConfig(), FILES_BEAM
+    commands = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    helps = {a.dest: a.help for a in commands["transcribe"]._actions}
+    assert f"{files['beam_size']} for files, {live.beam_size} for live" in helps["beam"]
+    assert f"{files['beam_threshold']:g} for files, {live.beam_threshold:g} live" in helps["beam_threshold"]
+    assert f"{files['beam_size_token']} for files, {live.beam_size_token} live" in helps["beam_tokens"]
+    assert (f"--beam {files['beam_size']} --beam-threshold {files['beam_threshold']:g} "
+            f"--beam-tokens {files['beam_size_token']}") in commands["bench"].description
+    from subtitler.train.cli import _add_eval
+
+    evaluation = argparse.ArgumentParser().add_subparsers()
+    _add_eval(evaluation)
+    helps = {a.dest: a.help for a in evaluation.choices["eval"]._actions}
+    assert [helps[k].endswith(f"(default: the files' {v:g})") for k, v in
+            (("beam", files["beam_size"]), ("beam_threshold", files["beam_threshold"]),
+             ("beam_tokens", files["beam_size_token"]))] == [True] * 3

@@ -130,13 +130,13 @@ def test_blank_penalty_lets_faint_characters_through(files):
     assert words[1].probs == pytest.approx((0.4, 0.4, 0.4), abs=1e-3)  # characters' posteriors untouched
 
 
-def test_tunelm_tunes_the_live_search_or_the_files_one():
-    from subtitler.train.tunelm import base_config
+def test_beam_config_is_the_live_search_or_the_files_one():
+    from subtitler.lm import beam_config
 
-    assert base_config() == BeamConfig()
-    files = base_config(files=True, lm=None, beam_size=None)
+    assert beam_config() == BeamConfig()
+    files = beam_config(files=True, lm=None, beam_size=None)
     assert (files.beam_size, files.beam_size_token, files.beam_threshold) == tuple(FILES_BEAM.values())
-    assert base_config(files=True, beam_size=64).beam_size == 64
+    assert beam_config(files=True, beam_size=64).beam_size == 64
 
 
 def test_tunelm_sweeps_the_blank_penalty(files, capsys):

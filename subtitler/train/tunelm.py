@@ -23,7 +23,7 @@ import torch
 
 from ..checkpoint import load_checkpoint
 from ..features import FeatureExtractor
-from ..lm import FILES_BEAM, BeamConfig, BeamSearch
+from ..lm import FILES_BEAM, BeamConfig, BeamSearch, beam_config
 from .data import load_wave
 from .datasets import load_corpus
 from .evaluate import error_rates, greedy_texts
@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lexicon", type=Path, help="word list (default: the shipped one)")
     p.add_argument("--beam", type=int, help="hypotheses kept per frame (default: the search's)")
     p.add_argument("--files", action="store_true",
-                   help="tune the files' search (512 hypotheses, threshold 15) instead of live captions'")
+                   help=f"tune the files' search ({FILES_BEAM['beam_size']} hypotheses, threshold "
+                        f"{FILES_BEAM['beam_threshold']:g}) instead of live captions'")
     p.add_argument("--lm-weights", type=float, nargs="+", default=[0.4, 0.6, 0.8, 1.0])
     p.add_argument("--word-scores", type=float, nargs="+", default=[-1.0, 0.0, 1.0, 2.0])
     p.add_argument("--blank-penalties", type=float, nargs="+", default=[BeamConfig.blank_penalty],
@@ -104,18 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     greedy = greedy_texts_of(log_probs, bundle.vocab)
     print(f"{len(utts)} utterances, {audio_s / 60:.1f} min; greedy WER {score(refs, greedy)[0]:.2%} "
           f"CER {score(refs, greedy)[1]:.2%}", flush=True)
-    base = base_config(args.files, lm=args.lm, lexicon=args.lexicon, beam_size=args.beam)
+    base = beam_config(args.files, lm=args.lm, lexicon=args.lexicon, beam_size=args.beam)
     rows = sweep(bundle, refs, log_probs, base, args.lm_weights, args.word_scores, args.blank_penalties)
     best = min(rows, key=lambda r: (r[3], r[4]))
     print(f"best: lm_weight {best[0]} word_score {best[1]} blank_penalty {best[2]}: WER {best[3]:.2%} "
           f"CER {best[4]:.2%} (decode RTF {best[5] / audio_s:.3f})")
     return 0
-
-
-def base_config(files: bool = False, **given) -> BeamConfig:
-    """The search being tuned: live captions' (``files`` False) or files', with ``given`` overrides (None: kept)."""
-    return dataclasses.replace(BeamConfig(), **{**(FILES_BEAM if files else {}),
-                                                **{k: v for k, v in given.items() if v is not None}})
 
 
 def greedy_texts_of(log_probs: list[torch.Tensor], vocab) -> list[str]:
