@@ -10,8 +10,8 @@ from common import ROOT
 
 PARTIAL_TARGET_MS = 300  # p50 of partial captions
 FINAL_TARGET_MS = 1000  # finals within this of the phrase end (p90 checked)
-MAIN_ROWS = ("subtitler greedy", "subtitler greedy int8", "subtitler beam+LM", "whisper tiny.en (int8)",
-             "pocketsphinx 5")
+MAIN_ROWS = ("subtitler greedy", "subtitler greedy int8", "subtitler beam+LM", "subtitler beam+LM int8",
+             "whisper tiny.en (int8)", "pocketsphinx 5")
 PROFILE_STAGES = ("features", "conv", "GRU", "model rest", "decode", "captions", "glue")
 
 

@@ -59,7 +59,8 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=0, metavar="N",
                    help="CPU threads for the model (default: all cores)")
     p.add_argument("--int8", action="store_true",
-                   help="run the model's GRU on int8 weights: about 2x faster, same accuracy (see benchmarks/)")
+                   help="run the model's GRU on int8 weights, as live captions do: less CPU, as accurate within "
+                        "the measured noise; on whole files only about 13%% faster (see models/README.md)")
 
 
 def _add_transcribe(sub) -> None:
@@ -80,7 +81,7 @@ def _add_transcribe(sub) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_model_options(p)
     _add_decoding_options(p)
-    p.set_defaults(run=_run_transcribe, files=True)
+    p.set_defaults(run=_run_transcribe)
 
 
 def _add_decoding_options(p: argparse.ArgumentParser) -> None:
@@ -95,11 +96,11 @@ def _add_decoding_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--blank-penalty", type=float, metavar="Z",
                    help="subtracted from the blank's log-probability in the beam search (default: tuned)")
     g.add_argument("--beam", type=int, metavar="N",
-                   help="hypotheses kept per frame (default: 512 for files, 384 for live captions)")
+                   help="hypotheses kept per frame (default 512)")
     g.add_argument("--beam-threshold", type=float, metavar="T",
-                   help="drop hypotheses scoring more than T below the best (default: 15 for files, 10 live)")
+                   help="drop hypotheses scoring more than T below the best (default 15)")
     g.add_argument("--beam-tokens", type=int, metavar="K",
-                   help="most likely characters tried per frame (default: 16 for files, 8 live)")
+                   help="most likely characters tried per frame (default 16)")
     _add_adapt_option(g)
 
 
@@ -148,17 +149,17 @@ def _add_bench(sub) -> None:
         "bench", help="measure speed on this machine",
         description="Measure the real-time factor of whole-file transcription and of streaming in "
                     "fixed chunks, per-chunk latency (p50/p99) and peak memory, with the live captions' "
-                    "decoding settings unless options say otherwise (files search wider: --beam 512 "
-                    "--beam-threshold 15 --beam-tokens 16). RTF = "
-                    "processing time / audio duration; lower is faster.")
+                    "recogniser (the int8 GRU and the beam search) unless options say otherwise (files: "
+                    "--no-int8). RTF = processing time / audio duration; lower is faster.")
     p.add_argument("audio", nargs="?", type=Path, help="audio file (default: the bundled demo)")
     p.add_argument("--chunk-ms", type=int, default=160, help="streaming chunk length in ms (default 160)")
     p.add_argument("--repeat", type=int, default=3, help="passes per measurement; the best is kept (default 3)")
     p.add_argument("--model", metavar="PATH", type=Path, help="model checkpoint (default: bundled)")
     p.add_argument("--threads", type=int, default=1, metavar="N", help="CPU threads (default 1)")
-    p.add_argument("--int8", action="store_true", help="run the model's GRU on int8 weights")
+    p.add_argument("--int8", action=argparse.BooleanOptionalAction, default=True,
+                   help="run the model's GRU on int8 weights, as live captions do (default: on)")
     _add_decoding_options(p)
-    p.set_defaults(run=_run_bench, files=False)  # the live captions' settings
+    p.set_defaults(run=_run_bench)
 
 
 def _add_live(sub) -> None:
@@ -193,7 +194,8 @@ def _add_live(sub) -> None:
                           "on real speech), else greedy; beam: require it; greedy: no language model, least CPU")
     _add_vocabulary_options(rec)
     rec.add_argument("--int8", action=argparse.BooleanOptionalAction,
-                     help="int8 GRU weights: less CPU, same accuracy (default: off)")
+                     help="int8 GRU weights: about half the CPU, as accurate within the measured noise "
+                          "(default: on; --no-int8: float)")
     _add_adapt_option(rec, negatable=True)
     p.set_defaults(run=_run_live)
 
@@ -215,8 +217,7 @@ def _recognizer(args):
     return open_recognizer(args.model, threads=args.threads, int8=args.int8, adapt=adapt, mode=args.decoder,
                            words=args.words, glossary=args.glossary, lm_weight=args.lm_weight,
                            word_score=args.word_score, blank_penalty=args.blank_penalty, beam_size=args.beam,
-                           beam_threshold=args.beam_threshold, beam_size_token=args.beam_tokens,
-                           files=args.files)
+                           beam_threshold=args.beam_threshold, beam_size_token=args.beam_tokens)
 
 
 def _run_transcribe(args) -> int:

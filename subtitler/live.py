@@ -40,7 +40,7 @@ class LiveOptions:
     # How to recognise; None = not said on the command line: the overlay's saved choice, else the
     # default of `Recognition` (see `with_recognition`).
     decoder: str | None = None  # auto (beam when installed), beam (word LM) or greedy (no LM, least CPU)
-    int8: bool | None = None  # int8 GRU weights: about 2-3x less CPU, same accuracy (see benchmarks/)
+    int8: bool | None = None  # int8 GRU weights: about half the CPU, as accurate (models/README.md, L29)
     adapt: int | None = None  # test-time adaptation steps for each final line (0 = off; see subtitler.adapt)
     words: Path | None = None  # the user's vocabulary file (names, jargon), favoured by the beam search
     glossary: Path | None = None  # rewrite rules file ('spoken words -> Written form')
@@ -64,14 +64,15 @@ class Recognition:
     """The choices that decide the recogniser of a live session, and their defaults.
 
     The beam search with the word language model is the default: on real speech it gets far more
-    words right than greedy decoding (realdev WER 72 % vs 90 %, realdev-ivr 53 % vs 82 %) for a
-    little more CPU (streaming RTF 0.049 vs 0.045) and later partial words (p50 286 vs 205 ms;
-    benchmarks/results.md); "auto" falls back to greedy where flashlight-text or the LM files are
-    missing.
+    words right than greedy decoding (realdev-ivr WER 42 % vs 79 %, models/README.md) for more CPU
+    and later partial words (benchmarks/results.md); "auto" falls back to greedy where
+    flashlight-text or the LM files are missing. The GRU runs on int8 weights: as accurate within
+    the measured noise at about half the CPU, which pays for the files' wide search live (L29).
+    Files run the float GRU whatever ``int8`` says: there int8 saves only about 13 % of the time.
     """
 
     decoder: str = "auto"
-    int8: bool = False
+    int8: bool = True
     adapt: int = 0  # steps; 0 = off
     words: Path | None = None
     glossary: Path | None = None
@@ -95,14 +96,14 @@ def make_source(options: LiveOptions) -> FileSource | MicrophoneSource:
 
 def load_recognizer(options: LiveOptions, live: bool = True):
     """The recogniser ``options`` ask for, with the thread count applied; ``live=False``: for files
-    (the files' wider beam, and the ``--adapt`` pass runs in line rather than on a worker thread)."""
+    (the float GRU, and the ``--adapt`` pass runs in line rather than on a worker thread)."""
     from .adapt import AdaptConfig
     from .stream import open_recognizer
 
     r = options.recognition
     adapt = AdaptConfig(steps=r.adapt, background=live) if r.adapt else None  # live: captions keep flowing
-    return open_recognizer(options.model, threads=options.threads, int8=r.int8, adapt=adapt, mode=r.decoder,
-                           words=r.words, glossary=r.glossary, files=not live)
+    return open_recognizer(options.model, threads=options.threads, int8=r.int8 and live, adapt=adapt, mode=r.decoder,
+                           words=r.words, glossary=r.glossary)
 
 
 def make_engine(options: LiveOptions, source=None) -> Engine:

@@ -65,11 +65,11 @@ class BeamConfig:
 
     lm: Path | None = field(default_factory=lambda: model_path(LM_FILE))  # KenLM binary or ARPA; None: no LM
     lexicon: Path | None = field(default_factory=lambda: model_path(LEXICON_FILE))  # word list, one per line
-    # live captions' search (files: FILES_BEAM): wide but pruned hard, so that it costs about what 128
-    # hypotheses at threshold 30 did (models/README.md, twenty-eighth session: Q28b)
-    beam_size: int = 384  # hypotheses kept after each frame
-    beam_size_token: int = 8  # most likely tokens tried per frame
-    beam_threshold: float = 10.0  # drop hypotheses this far (natural log) below the best
+    # the search of live captions and files alike: wide but pruned (models/README.md: B27, F28, L29; live
+    # captions pay for it with the int8 GRU, live.Recognition)
+    beam_size: int = 512  # hypotheses kept after each frame
+    beam_size_token: int = 16  # most likely tokens tried per frame
+    beam_threshold: float = 15.0  # drop hypotheses this far (natural log) below the best
     lm_weight: float = 1.5  # weight of the LM's log10 probability
     word_score: float = -1.0  # score added per word (negative: the model over-splits words)
     blank_penalty: float = 1.5  # subtracted from the blank's log-probability before the search: lets
@@ -77,12 +77,6 @@ class BeamConfig:
     unk_score: float = -math.inf  # score of a word outside the lexicon; -inf forbids them
     hotwords: tuple[str, ...] = ()  # user vocabulary: added to the lexicon and boosted
     hotword_boost: float = 4.0  # bonus per hotword, in the units of word_score
-
-
-FILES_BEAM = {"beam_size": 512, "beam_size_token": 16, "beam_threshold": 15.0}  # files (transcribe, the app's
-# subtitle files, eval): the widest search, where time matters less; live it would cost the streaming RTF target
-# (<= 0.05 on one thread): models/README.md, twenty-seventh and twenty-eighth sessions (B27, L27, W28, F28:
-# threshold 15 gives the same texts as 30 on every set in 0.85x the time)
 
 
 @dataclass(frozen=True)
@@ -307,20 +301,17 @@ def choose_decoder(vocab: Vocab, mode: str = "auto", config: BeamConfig | None =
     return BeamSearch(vocab, config)
 
 
-def beam_config(files: bool = False, **given) -> BeamConfig:
-    """Live captions' search settings, or with ``files`` the files' (:data:`FILES_BEAM`), with the
-    BeamConfig overrides ``given`` (None: kept)."""
-    given = {k: v for k, v in given.items() if v is not None}
-    return dataclasses.replace(BeamConfig(), **{**(FILES_BEAM if files else {}), **given})
+def beam_config(**given) -> BeamConfig:
+    """The tuned search settings with the BeamConfig overrides ``given`` (None: kept)."""
+    return dataclasses.replace(BeamConfig(), **{k: v for k, v in given.items() if v is not None})
 
 
 def decoding(vocab: Vocab, mode: str = "auto", words: str | Path | None = None,
-             glossary: str | Path | None = None, files: bool = False, **beam) -> dict:
+             glossary: str | Path | None = None, **beam) -> dict:
     """The :class:`~subtitler.stream.Recognizer`'s ``decoder`` and ``glossary`` arguments for a
-    decoder ``mode``, a user word list file, a glossary file and BeamConfig overrides (None: tuned);
-    ``files``: the search settings of files (:data:`FILES_BEAM`) where none is given."""
+    decoder ``mode``, a user word list file, a glossary file and BeamConfig overrides (None: tuned)."""
     from .glossary import Glossary
 
-    config = beam_config(files, hotwords=read_words(words) if words is not None else None, **beam)
+    config = beam_config(hotwords=read_words(words) if words is not None else None, **beam)
     return {"decoder": choose_decoder(vocab, mode, config),
             "glossary": Glossary.load(glossary) if glossary is not None else None}

@@ -28,9 +28,9 @@ def test_bench_measures_the_decoder_asked_for(bundle, monkeypatch):
     got = {}
     monkeypatch.setattr(stream, "open_recognizer", lambda model, **kw: got.update(kw))
     cli._recognizer(cli.build_parser().parse_args(["bench"]))
-    assert (got["mode"], got["beam_size"], got["files"]) == ("auto", None, False)  # live captions' settings
-    cli._recognizer(cli.build_parser().parse_args(["bench", "--decoder", "greedy", "--beam", "64", "--int8"]))
-    assert (got["mode"], got["beam_size"], got["int8"]) == ("greedy", 64, True)
+    assert (got["mode"], got["beam_size"], got["int8"]) == ("auto", None, True)  # live captions' recogniser
+    cli._recognizer(cli.build_parser().parse_args(["bench", "--decoder", "greedy", "--beam", "64", "--no-int8"]))
+    assert (got["mode"], got["beam_size"], got["int8"]) == ("greedy", 64, False)
     assert describe_decoder(Recognizer(bundle)) == "greedy"
 
 
@@ -39,4 +39,4 @@ def test_bench_names_the_beam(bundle, letters_lexicon):
     from subtitler.bench import describe_decoder
 
     assert (describe_decoder(Recognizer(bundle, decoder=letters_search(letters_lexicon)))
-            == "beam 8, 8 characters, threshold 10")
+            == "beam 8, 16 characters, threshold 15")

@@ -183,7 +183,7 @@ def test_live_recognition_options(args, expected):
     options = live_options(build_parser().parse_args(["live", *args]))
     assert (options.decoder, options.int8, options.adapt) == expected
     decoder, int8, adapt = expected
-    assert options.recognition == Recognition(decoder or "auto", bool(int8), adapt or 0)
+    assert options.recognition == Recognition(decoder or "auto", True if int8 is None else int8, adapt or 0)
 
 
 @pytest.mark.parametrize("args,steps", [([], None), (["--adapt"], 10), (["--adapt-steps", "3"], 3),
@@ -203,7 +203,7 @@ def test_transcribe_decodes_as_files_do(monkeypatch):
     got = {}
     monkeypatch.setattr(stream, "open_recognizer", lambda model, **kw: got.update(kw))
     cli._recognizer(cli.build_parser().parse_args(["transcribe", "x.wav"]))
-    assert got["files"] is True and got["beam_size"] is None  # None: lm.FILES_BEAM
+    assert got["int8"] is False and got["beam_size"] is None  # files: the float GRU; None: BeamConfig's search
     cli._recognizer(cli.build_parser().parse_args(["transcribe", "x.wav", "--beam", "64", "--beam-threshold", "9",
                                                       "--beam-tokens", "5"]))
     assert (got["beam_size"], got["beam_threshold"], got["beam_size_token"]) == (64, 9.0, 5)
@@ -216,7 +216,7 @@ def test_live_in_a_terminal_fills_unset_choices_with_the_defaults(speech_wav, mo
     got = []
     monkeypatch.setattr(live, "run_in_terminal", lambda options: got.append(options) or 0)
     assert main(["live", "--no-gui", "--input", str(speech_wav), "--model", str(model_file)]) == 0
-    assert (got[0].decoder, got[0].int8, got[0].adapt) == ("auto", False, 0)
+    assert (got[0].decoder, got[0].int8, got[0].adapt) == ("auto", True, 0)
 
 
 def test_live_takes_words_and_glossary():
@@ -254,21 +254,15 @@ def test_the_search_defaults_named_in_the_help_are_the_ones_used():
     import argparse
 
     from subtitler import cli
-    from subtitler.lm import FILES_BEAM, BeamConfig
-
-    live, files = BeamConfig(), FILES_BEAM
-    commands = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
-    helps = {a.dest: a.help for a in commands["transcribe"]._actions}
-    assert f"{files['beam_size']} for files, {live.beam_size} for live" in helps["beam"]
-    assert f"{files['beam_threshold']:g} for files, {live.beam_threshold:g} live" in helps["beam_threshold"]
-    assert f"{files['beam_size_token']} for files, {live.beam_size_token} live" in helps["beam_tokens"]
-    assert (f"--beam {files['beam_size']} --beam-threshold {files['beam_threshold']:g} "
-            f"--beam-tokens {files['beam_size_token']}") in commands["bench"].description
+    from subtitler.lm import BeamConfig
     from subtitler.train.cli import _add_eval
 
+    tuned = BeamConfig()
+    commands = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
     evaluation = argparse.ArgumentParser().add_subparsers()
     _add_eval(evaluation)
-    helps = {a.dest: a.help for a in evaluation.choices["eval"]._actions}
-    assert [helps[k].endswith(f"(default: the files' {v:g})") for k, v in
-            (("beam", files["beam_size"]), ("beam_threshold", files["beam_threshold"]),
-             ("beam_tokens", files["beam_size_token"]))] == [True] * 3
+    for parser in (commands["transcribe"], commands["bench"], evaluation.choices["eval"]):
+        helps = {a.dest: a.help for a in parser._actions}
+        assert [helps[k].endswith(f"(default {v:g})") for k, v in
+                (("beam", tuned.beam_size), ("beam_threshold", tuned.beam_threshold),
+                 ("beam_tokens", tuned.beam_size_token))] == [True] * 3

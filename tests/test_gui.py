@@ -225,9 +225,9 @@ def test_changing_recognition_swaps_the_recognizer_and_is_saved(controller, tmp_
     rec = controller.engine.recognizer  # the engine is not running: swapped at once
     assert rec is not before and rec.decoder is None and rec.adapter is not None
     assert controller.engine.source.capacity == 400
-    assert controller.options.recognition == Recognition("greedy", False, 10)
+    assert controller.options.recognition == Recognition("greedy", True, 10)
     saved = load_settings(open_store(tmp_path / "settings.ini"))
-    assert (saved.decoder, saved.int8, saved.adapt) == ("greedy", False, True)
+    assert (saved.decoder, saved.int8, saved.adapt) == ("greedy", True, True)
     # a recogniser that cannot be built: the running one stays, the user is told, nothing is saved
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
@@ -245,8 +245,9 @@ def test_settings_dialog_edits_recognition(app):
     dialog = SettingsDialog(OverlaySettings())
     dialog.findChildren(QComboBox)[-1].setCurrentIndex(1)
     checks = {box.text().split(" (")[0]: box for box in dialog.findChildren(QCheckBox)}
-    checks["Lighter model"].setChecked(True)
-    assert (dialog.settings.decoder, dialog.settings.int8, dialog.settings.adapt) == ("greedy", True, False)
+    assert checks["Lighter model for live captions"].isChecked()  # on by default (models/README.md, L29)
+    checks["Lighter model for live captions"].setChecked(False)
+    assert (dialog.settings.decoder, dialog.settings.int8, dialog.settings.adapt) == ("greedy", False, False)
     store_value = OverlaySettings(decoder="nonsense").clamped().decoder
     assert store_value == "auto"
 

@@ -14,7 +14,7 @@ pytest.importorskip("flashlight.lib.text.decoder", reason="flashlight-text not i
 
 from subtitler.config import EndpointConfig  # noqa: E402
 from subtitler.glossary import Glossary  # noqa: E402
-from subtitler.lm import FILES_BEAM, BeamConfig, BeamSearch, beam_available, decoding  # noqa: E402
+from subtitler.lm import BeamConfig, BeamSearch, beam_available, decoding  # noqa: E402
 from subtitler.results import Final, Partial  # noqa: E402
 from subtitler.stream import Recognizer  # noqa: E402
 from subtitler.vocab import Vocab  # noqa: E402
@@ -95,7 +95,7 @@ def test_lexicon_forbids_unknown_words(files):
 FAINT_CAT = posteriors("t h e _ c40 a40 t40 .")  # "cat" under a blank of 0.6 on each frame
 
 
-def test_files_get_the_wider_beam_unless_one_is_given(files):
+def test_the_tuned_search_unless_settings_are_given(files):
     lm, lexicon = files
     beam = {"lm": lm, "lexicon": lexicon}
 
@@ -103,12 +103,9 @@ def test_files_get_the_wider_beam_unless_one_is_given(files):
         config = decoding(VOCAB, "beam", **beam, **given)["decoder"].config
         return config.beam_size, config.beam_size_token, config.beam_threshold
 
-    live = BeamConfig()
-    assert search() == (live.beam_size, live.beam_size_token, live.beam_threshold) == (384, 8, 10.0)
-    assert search(files=True) == tuple(FILES_BEAM.values()) == (512, 16, 15.0)
-    assert search(files=True, beam_size=64) == (64, 16, 15.0)  # what is given wins, the rest is the files'
-    assert search(beam_threshold=20.0) == (384, 8, 20.0)
-    assert decoding(VOCAB, "greedy", files=True)["decoder"] is None
+    assert search() == (512, 16, 15.0)  # models/README.md: F28, L29
+    assert search(beam_size=64, beam_threshold=None) == (64, 16, 15.0)  # what is given wins, None keeps the tuned
+    assert decoding(VOCAB, "greedy", beam_size=64)["decoder"] is None
 
 
 def test_eval_decodes_as_files_do(files):
@@ -119,7 +116,7 @@ def test_eval_decodes_as_files_do(files):
     lm, lexicon = files
     args = Namespace(lm_weight=None, word_score=None, beam=None, beam_threshold=None, beam_tokens=None,
                      blank_penalty=None, lm=lm, lexicon=lexicon)
-    assert _decoder("beam", args, VOCAB).config.beam_size == FILES_BEAM["beam_size"]
+    assert _decoder("beam", args, VOCAB).config.beam_size == BeamConfig().beam_size
     assert _decoder("greedy", args, VOCAB) is None
 
 
@@ -130,13 +127,11 @@ def test_blank_penalty_lets_faint_characters_through(files):
     assert words[1].probs == pytest.approx((0.4, 0.4, 0.4), abs=1e-3)  # characters' posteriors untouched
 
 
-def test_beam_config_is_the_live_search_or_the_files_one():
+def test_beam_config_overrides_the_tuned_search():
     from subtitler.lm import beam_config
 
-    assert beam_config() == BeamConfig()
-    files = beam_config(files=True, lm=None, beam_size=None)
-    assert (files.beam_size, files.beam_size_token, files.beam_threshold) == tuple(FILES_BEAM.values())
-    assert beam_config(files=True, beam_size=64).beam_size == 64
+    assert beam_config() == beam_config(lm_weight=None) == BeamConfig()
+    assert beam_config(beam_size=64, lm=None) == BeamConfig(beam_size=64)  # None: kept
 
 
 def test_tunelm_sweeps_the_blank_penalty(files, capsys):

@@ -65,12 +65,16 @@ def test_quantized_streaming_equals_quantized_whole(bundle, seed):
     assert finals(recognizer, samples, random.Random(seed)) == whole
 
 
-@pytest.mark.parametrize("command", ["transcribe", "bench"])
-def test_int8_flag_reaches_the_recognizer(model_file, speech_wav, command):
+@pytest.mark.parametrize("command,default_int8", [("transcribe", False), ("bench", True)])  # bench: as live captions
+def test_int8_flag_reaches_the_recognizer(model_file, speech_wav, command, default_int8):
     from subtitler.cli import _recognizer, build_parser
     from subtitler.model import FramewiseGRU
 
-    args = build_parser().parse_args([command, "--int8", "--threads", "1", "--model", str(model_file), str(speech_wav)])
-    assert isinstance(_recognizer(args).model.gru, FramewiseGRU)
-    args = build_parser().parse_args([command, "--threads", "1", "--model", str(model_file), str(speech_wav)])
-    assert isinstance(_recognizer(args).model.gru, torch.nn.GRU)
+    def gru(*flags):
+        args = [command, *flags, "--threads", "1", "--model", str(model_file), str(speech_wav)]
+        return _recognizer(build_parser().parse_args(args)).model.gru
+
+    assert isinstance(gru("--int8"), FramewiseGRU)
+    assert isinstance(gru(), FramewiseGRU if default_int8 else torch.nn.GRU)
+    if default_int8:
+        assert isinstance(gru("--no-int8"), torch.nn.GRU)

@@ -120,12 +120,13 @@ def _add_eval(sub) -> None:
     p.add_argument("--word-score", type=float, help="beam: bonus per word (default: tuned)")
     p.add_argument("--blank-penalty", type=float,
                    help="beam: subtracted from the blank's log-probability (default: tuned)")
-    p.add_argument("--beam", type=int, help="beam: hypotheses kept per frame (default: the files' 512)")
+    p.add_argument("--beam", type=int, help="beam: hypotheses kept per frame (default 512)")
     p.add_argument("--beam-threshold", type=float,
-                   help="beam: drop hypotheses scoring this far below the best (default: the files' 15)")
+                   help="beam: drop hypotheses scoring this far below the best (default 15)")
     p.add_argument("--beam-tokens", type=int,
-                   help="beam: most likely characters tried per frame (default: the files' 16)")
-    p.add_argument("--int8", action="store_true", help="run the GRU on int8 weights, as 'subtitler --int8' does")
+                   help="beam: most likely characters tried per frame (default 16)")
+    p.add_argument("--int8", action="store_true",
+                   help="run the GRU on int8 weights, as live captions do (default: float, as files)")
     p.add_argument("--adapt", type=int, default=0, metavar="STEPS",
                    help="decode each final again after STEPS of test-time adaptation (0 = off)")
     p.add_argument("--confusions", type=int, default=0, metavar="N",

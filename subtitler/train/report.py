@@ -27,12 +27,12 @@ MAX_SHOWN_DIFFS = 3  # utterances whose whole and streamed texts differ, printed
 
 
 def _decoder(name: str, args, vocab):
-    """The beam search of files (eval decodes files), with the options given on the command line."""
+    """The beam search, with the options given on the command line."""
     if name == "greedy":
         return None
     from ..lm import decoding
 
-    return decoding(vocab, "beam", files=True, lm_weight=args.lm_weight, word_score=args.word_score,
+    return decoding(vocab, "beam", lm_weight=args.lm_weight, word_score=args.word_score,
                     beam_size=args.beam, beam_threshold=args.beam_threshold, beam_size_token=args.beam_tokens,
                     blank_penalty=args.blank_penalty, lm=args.lm, lexicon=args.lexicon)["decoder"]
 

@@ -23,7 +23,7 @@ import torch
 
 from ..checkpoint import load_checkpoint
 from ..features import FeatureExtractor
-from ..lm import FILES_BEAM, BeamConfig, BeamSearch, beam_config
+from ..lm import BeamConfig, BeamSearch, beam_config
 from .data import load_wave
 from .datasets import load_corpus
 from .evaluate import error_rates, greedy_texts
@@ -80,9 +80,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lm", type=Path, help="KenLM file (default: the shipped one)")
     p.add_argument("--lexicon", type=Path, help="word list (default: the shipped one)")
     p.add_argument("--beam", type=int, help="hypotheses kept per frame (default: the search's)")
-    p.add_argument("--files", action="store_true",
-                   help=f"tune the files' search ({FILES_BEAM['beam_size']} hypotheses, threshold "
-                        f"{FILES_BEAM['beam_threshold']:g}) instead of live captions'")
     p.add_argument("--lm-weights", type=float, nargs="+", default=[0.4, 0.6, 0.8, 1.0])
     p.add_argument("--word-scores", type=float, nargs="+", default=[-1.0, 0.0, 1.0, 2.0])
     p.add_argument("--blank-penalties", type=float, nargs="+", default=[BeamConfig.blank_penalty],
@@ -105,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     greedy = greedy_texts_of(log_probs, bundle.vocab)
     print(f"{len(utts)} utterances, {audio_s / 60:.1f} min; greedy WER {score(refs, greedy)[0]:.2%} "
           f"CER {score(refs, greedy)[1]:.2%}", flush=True)
-    base = beam_config(args.files, lm=args.lm, lexicon=args.lexicon, beam_size=args.beam)
+    base = beam_config(lm=args.lm, lexicon=args.lexicon, beam_size=args.beam)
     rows = sweep(bundle, refs, log_probs, base, args.lm_weights, args.word_scores, args.blank_penalties)
     best = min(rows, key=lambda r: (r[3], r[4]))
     print(f"best: lm_weight {best[0]} word_score {best[1]} blank_penalty {best[2]}: WER {best[3]:.2%} "
