@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 
 ORDER=${ORDER:-3}                 # n-gram order
 VOCAB=${VOCAB:-100000}            # most frequent words kept (the pool has ~74k); the rest become <unk>
-PRUNE=${PRUNE:-"0 1 1"}           # lmplz --prune thresholds per order (drop singleton 2/3-grams)
+PRUNE=${PRUNE:-"0 0 1"}           # lmplz --prune thresholds per order (drop singleton 3-grams; models/README.md, LM29)
 QBITS=${QBITS:-8}                 # bits per quantised probability / backoff
 TEXT=${TEXT:-runs/text/lm_text.txt}
 KENLM_DIR=${KENLM_DIR:-runs/kenlm}
