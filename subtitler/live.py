@@ -102,8 +102,8 @@ def load_recognizer(options: LiveOptions, live: bool = True):
 
     r = options.recognition
     adapt = AdaptConfig(steps=r.adapt, background=live) if r.adapt else None  # live: captions keep flowing
-    return open_recognizer(options.model, threads=options.threads, int8=r.int8 and live, adapt=adapt, mode=r.decoder,
-                           words=r.words, glossary=r.glossary)
+    return open_recognizer(options.model, threads=options.threads, int8=r.int8 and live, adapt=adapt,
+                           mode=r.decoder, words=r.words, glossary=r.glossary)
 
 
 def make_engine(options: LiveOptions, source=None) -> Engine:
